@@ -1,0 +1,209 @@
+//! One node of the graph IR: a main operator with its fused pre-op stages (pooling,
+//! element-wise combination, flatten) and post-op stages (bias, activation).
+//!
+//! Owns the operator vocabulary. Device placement lives in the node's annex
+//! (`crate::device`), never in the operator itself.
+
+use super::quant::QuantAttrs;
+use super::shape::Shape;
+use crate::device::DeviceAnnex;
+use ndarray::{Array1, ArrayD};
+use serde::Serialize;
+use std::fmt;
+
+/// Index of a node in [`super::Graph::nodes`] (execution order).
+pub type NodeId = usize;
+
+/// Where a node's operand comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// The network input.
+    Input,
+    /// The output of an earlier node.
+    Node(NodeId),
+    /// A named rolling data buffer (izer `data_buffer`, TCN-style networks).
+    Buffer(String),
+}
+
+/// Geometry of a convolution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Conv {
+    pub out_channels: usize,
+    /// `[kh, kw]`; Conv1d uses `[k, 1]`.
+    pub kernel: [usize; 2],
+    pub stride: [usize; 2],
+    pub pad: [usize; 2],
+    pub dilation: [usize; 2],
+    /// Extra rows/columns of a transposed convolution (1 on MAX78000).
+    pub output_pad: usize,
+    pub groups: usize,
+}
+
+/// Element-wise combination of several equally shaped operands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EltwiseOp {
+    Add,
+    Sub,
+    Or,
+    Xor,
+}
+
+impl EltwiseOp {
+    pub fn name(self) -> &'static str {
+        match self {
+            EltwiseOp::Add => "add",
+            EltwiseOp::Sub => "sub",
+            EltwiseOp::Or => "or",
+            EltwiseOp::Xor => "xor",
+        }
+    }
+}
+
+/// The main operator of a node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Op {
+    Conv1d(Conv),
+    Conv2d(Conv),
+    ConvTranspose2d(Conv),
+    Linear { out_features: usize },
+    /// Data moves through unchanged (possibly pooled, reshaped or flattened).
+    Passthrough,
+    /// A pure element-wise layer; its operand count lives in [`Node::eltwise`].
+    Eltwise(EltwiseOp),
+}
+
+impl Op {
+    /// Short lower-case name used in reports and JSON (`conv2d`, `linear`, `add`, …).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Op::Conv1d(_) => "conv1d",
+            Op::Conv2d(_) => "conv2d",
+            Op::ConvTranspose2d(_) => "convtranspose2d",
+            Op::Linear { .. } => "linear",
+            Op::Passthrough => "passthrough",
+            Op::Eltwise(e) => e.name(),
+        }
+    }
+
+    pub fn conv(&self) -> Option<&Conv> {
+        match self {
+            Op::Conv1d(c) | Op::Conv2d(c) | Op::ConvTranspose2d(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// Whether the operator has weights (a multiply-accumulate stage).
+    pub fn has_weights(&self) -> bool {
+        matches!(self, Op::Conv1d(_) | Op::Conv2d(_) | Op::ConvTranspose2d(_) | Op::Linear { .. })
+    }
+}
+
+/// Pooling kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PoolKind {
+    Max,
+    Avg,
+}
+
+/// Pooling applied to the input before the main operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Pool {
+    pub kind: PoolKind,
+    pub size: [usize; 2],
+    pub stride: [usize; 2],
+    pub dilation: [usize; 2],
+}
+
+/// In-flight element-wise stage combining a node's operands before its operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Eltwise {
+    pub op: EltwiseOp,
+    /// Number of operands, 2..=16.
+    pub operands: usize,
+    /// Pool each operand first (true, the default) or pool the combined result.
+    pub pool_first: bool,
+}
+
+/// Activation after bias.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Activation {
+    #[default]
+    None,
+    Relu,
+    Abs,
+}
+
+impl fmt::Display for Activation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Activation::None => "none",
+            Activation::Relu => "relu",
+            Activation::Abs => "abs",
+        })
+    }
+}
+
+/// Training-time batch normalisation after the operator (folded away before deployment).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchNorm {
+    pub gamma: Option<Array1<f32>>,
+    pub beta: Option<Array1<f32>>,
+    pub running_mean: Array1<f32>,
+    pub running_var: Array1<f32>,
+    pub eps: f32,
+}
+
+/// One layer of the network.
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub name: Option<String>,
+    /// Operands in order. More than one without `eltwise` means channel concatenation.
+    pub inputs: Vec<Source>,
+    pub op: Op,
+    pub pool: Option<Pool>,
+    pub eltwise: Option<Eltwise>,
+    /// Flatten the pooled input into channels before a Linear operator.
+    pub flatten: bool,
+    pub activation: Activation,
+    pub batchnorm: Option<BatchNorm>,
+    /// Training-time dropout probability.
+    pub dropout: Option<f32>,
+    /// Weights in the framework layout: Conv2d `[out, in/groups, kh, kw]`, Conv1d
+    /// `[out, in/groups, k]`, ConvTranspose2d `[in, out/groups, kh, kw]`, Linear `[out, in]`.
+    pub weights: Option<ArrayD<f32>>,
+    pub bias: Option<Array1<f32>>,
+    pub quant: QuantAttrs,
+    /// Shape of one operand as the node reads it (after concatenation and re-interpretation,
+    /// before pooling and flattening).
+    pub in_shape: Shape,
+    /// Shape after pooling (before flattening).
+    pub pooled_shape: Shape,
+    pub out_shape: Shape,
+    pub annex: DeviceAnnex,
+}
+
+impl Node {
+    /// Number of operands the node combines element-wise (1 if none).
+    pub fn operands(&self) -> usize {
+        self.eltwise.map_or(1, |e| e.operands)
+    }
+
+    /// Number of trainable parameters (weights and bias).
+    pub fn param_count(&self) -> usize {
+        self.weights.as_ref().map_or(0, |w| w.len()) + self.bias.as_ref().map_or(0, |b| b.len())
+    }
+
+    /// Input channels the operator itself sees (after flattening).
+    pub fn op_in_channels(&self) -> usize {
+        if self.flatten {
+            self.pooled_shape.numel()
+        } else {
+            self.in_shape.channels
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Network-description front ends: text formats that describe a network's layers.
