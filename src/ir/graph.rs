@@ -3,7 +3,7 @@
 //! Owns whole-graph invariants (edges point backwards, shapes agree along edges). Must not
 //! know how a graph was loaded or where it will run.
 
-use super::infer::{infer_node, ShapeError};
+use super::infer::{ShapeError, infer_node};
 use super::node::{Node, NodeId, Source};
 use super::shape::Shape;
 use crate::device::GraphAnnex;
@@ -40,7 +40,10 @@ impl Graph {
                 Source::Node(j) if *j >= i => Some(*j),
                 _ => None,
             }) {
-                return Err(ShapeError { layer: i, message: format!("reads layer {bad}, which does not run before it") });
+                return Err(ShapeError {
+                    layer: i,
+                    message: format!("reads layer {bad}, which does not run before it"),
+                });
             }
             infer_node(i, &mut self.nodes[i])?;
         }

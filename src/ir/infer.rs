@@ -35,7 +35,8 @@ pub fn infer_node(layer: usize, node: &mut Node) -> Result<(), ShapeError> {
         Some(p) => (p.size, p.stride, p.dilation),
         None => ([1, 1], [1, 1], [1, 1]),
     };
-    let pooled_axis = |n: usize, i: usize| (n + stride[i]).saturating_sub(size[i] + dil[i] - 1) / stride[i];
+    let pooled_axis =
+        |n: usize, i: usize| (n + stride[i]).saturating_sub(size[i] + dil[i] - 1) / stride[i];
     let pooled = if one_d {
         Dims::D1(pooled_axis(h, 0))
     } else {
@@ -47,7 +48,10 @@ pub fn infer_node(layer: usize, node: &mut Node) -> Result<(), ShapeError> {
             size[0], size[1], stride[0], node.in_shape
         )));
     }
-    node.pooled_shape = Shape { channels: node.in_shape.channels, dims: pooled };
+    node.pooled_shape = Shape {
+        channels: node.in_shape.channels,
+        dims: pooled,
+    };
     let (ph, pw) = pooled.hw();
 
     let out_channels = match node.op {
@@ -56,16 +60,27 @@ pub fn infer_node(layer: usize, node: &mut Node) -> Result<(), ShapeError> {
         Op::Passthrough | Op::Eltwise(_) => node.in_shape.channels,
     };
     let conv_axis = |p: usize, k: usize, pad: usize, dil: usize, s: usize| -> Option<usize> {
-        (p + 2 * pad).checked_sub(dil * (k - 1) + 1).map(|v| v / s + 1)
+        (p + 2 * pad)
+            .checked_sub(dil * (k - 1) + 1)
+            .map(|v| v / s + 1)
     };
     let dims = match node.op {
-        Op::Conv1d(c) => conv_axis(ph, c.kernel[0], c.pad[0], c.dilation[0], c.stride[0]).map(Dims::D1),
+        Op::Conv1d(c) => {
+            conv_axis(ph, c.kernel[0], c.pad[0], c.dilation[0], c.stride[0]).map(Dims::D1)
+        }
         Op::Conv2d(c) => conv_axis(ph, c.kernel[0], c.pad[0], c.dilation[0], c.stride[0])
-            .zip(conv_axis(pw, c.kernel[1], c.pad[1], c.dilation[1], c.stride[1]))
+            .zip(conv_axis(
+                pw,
+                c.kernel[1],
+                c.pad[1],
+                c.dilation[1],
+                c.stride[1],
+            ))
             .map(|(a, b)| Dims::D2(a, b)),
         Op::ConvTranspose2d(c) => {
             let axis = |p: usize, i: usize| {
-                ((p - 1) * c.stride[i] + c.dilation[i] * (c.kernel[i] - 1) + c.output_pad + 1).checked_sub(2 * c.pad[i])
+                ((p - 1) * c.stride[i] + c.dilation[i] * (c.kernel[i] - 1) + c.output_pad + 1)
+                    .checked_sub(2 * c.pad[i])
             };
             axis(ph, 0).zip(axis(pw, 1)).map(|(a, b)| Dims::D2(a, b))
         }
@@ -73,11 +88,18 @@ pub fn infer_node(layer: usize, node: &mut Node) -> Result<(), ShapeError> {
         Op::Passthrough | Op::Eltwise(_) => Some(pooled),
     };
     let mut dims = dims.filter(|d| d.pixels() > 0).ok_or_else(|| {
-        err(format!("{} on input {} gives an empty output", node.op.name(), node.pooled_shape))
+        err(format!(
+            "{} on input {} gives an empty output",
+            node.op.name(),
+            node.pooled_shape
+        ))
     })?;
     if node.flatten {
         dims = Dims::D2(1, 1);
     }
-    node.out_shape = Shape { channels: out_channels, dims };
+    node.out_shape = Shape {
+        channels: out_channels,
+        dims,
+    };
     Ok(())
 }

@@ -8,7 +8,9 @@ mod quant;
 mod shape;
 
 pub use graph::Graph;
-pub use infer::{infer_node, is_one_dimensional, ShapeError};
-pub use node::{Activation, BatchNorm, Conv, Eltwise, EltwiseOp, Node, NodeId, Op, Pool, PoolKind, Source};
+pub use infer::{ShapeError, infer_node, is_one_dimensional};
+pub use node::{
+    Activation, BatchNorm, Conv, Eltwise, EltwiseOp, Node, NodeId, Op, Pool, PoolKind, Source,
+};
 pub use quant::{ActQuant, QuantAttrs, QuantScheme, WeightBits};
 pub use shape::{Dims, Shape};

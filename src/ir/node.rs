@@ -68,7 +68,9 @@ pub enum Op {
     Conv1d(Conv),
     Conv2d(Conv),
     ConvTranspose2d(Conv),
-    Linear { out_features: usize },
+    Linear {
+        out_features: usize,
+    },
     /// Data moves through unchanged (possibly pooled, reshaped or flattened).
     Passthrough,
     /// A pure element-wise layer; its operand count lives in [`Node::eltwise`].
@@ -97,7 +99,10 @@ impl Op {
 
     /// Whether the operator has weights (a multiply-accumulate stage).
     pub fn has_weights(&self) -> bool {
-        matches!(self, Op::Conv1d(_) | Op::Conv2d(_) | Op::ConvTranspose2d(_) | Op::Linear { .. })
+        matches!(
+            self,
+            Op::Conv1d(_) | Op::Conv2d(_) | Op::ConvTranspose2d(_) | Op::Linear { .. }
+        )
     }
 }
 

@@ -46,7 +46,9 @@ impl TryFrom<u8> for WeightBits {
             2 => Ok(WeightBits::B2),
             4 => Ok(WeightBits::B4),
             8 => Ok(WeightBits::B8),
-            other => Err(format!("weight width must be 1, 2, 4 or 8 bits, not {other}")),
+            other => Err(format!(
+                "weight width must be 1, 2, 4 or 8 bits, not {other}"
+            )),
         }
     }
 }

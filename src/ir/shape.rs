@@ -40,11 +40,17 @@ pub struct Shape {
 
 impl Shape {
     pub fn d2(channels: usize, h: usize, w: usize) -> Self {
-        Shape { channels, dims: Dims::D2(h, w) }
+        Shape {
+            channels,
+            dims: Dims::D2(h, w),
+        }
     }
 
     pub fn d1(channels: usize, l: usize) -> Self {
-        Shape { channels, dims: Dims::D1(l) }
+        Shape {
+            channels,
+            dims: Dims::D1(l),
+        }
     }
 
     /// Total number of values.

@@ -2,4 +2,6 @@
 
 mod placement;
 
-pub use placement::{DataBuffer, DataFormat, NetworkPlacement, OutputWidth, Placement, ProcessorMask, UnloadRegion};
+pub use placement::{
+    DataBuffer, DataFormat, NetworkPlacement, OutputWidth, Placement, ProcessorMask, UnloadRegion,
+};

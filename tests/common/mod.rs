@@ -1,0 +1,56 @@
+//! Shared helpers for integration tests: locating `../shared/reference`.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+/// The ai8x reference folder, or `None` (with a loud message) when `../shared` is absent.
+pub fn reference_dir() -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/ai8x");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "!!!!! SKIPPED: {} is absent; reference comparisons did not run !!!!!",
+            dir.display()
+        );
+        None
+    }
+}
+
+/// The 15 reference networks: (folder, yaml, checkpoint, sample) paths.
+pub fn reference_networks() -> Vec<(String, PathBuf, PathBuf, PathBuf)> {
+    let Some(dir) = reference_dir() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut folders: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .collect();
+    folders.sort_by_key(|e| e.file_name());
+    for f in folders {
+        let p = f.path();
+        let pick = |suffix: &str| {
+            std::fs::read_dir(&p)
+                .unwrap()
+                .flatten()
+                .map(|e| e.path())
+                .find(|q| q.to_string_lossy().ends_with(suffix))
+                .unwrap()
+        };
+        out.push((
+            f.file_name().to_string_lossy().into_owned(),
+            pick(".yaml"),
+            pick(".pth.tar"),
+            pick(".npy"),
+        ));
+    }
+    assert_eq!(
+        out.len(),
+        15,
+        "expected 15 reference networks in {}",
+        dir.display()
+    );
+    out
+}
