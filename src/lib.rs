@@ -1,6 +1,7 @@
 //! qtool: train, quantize, fuse, convert and simulate small CNNs for ultra-low-power CNN
 //! accelerators, bit-exactly. Every stage reads and writes the graph IR in [`ir`].
 
+pub mod atomic;
 pub mod checkpoint;
 pub mod cli;
 pub mod device;

@@ -1,5 +1,7 @@
 //! Checkpoint readers and writers: PyTorch `.pth.tar`, qtool's native safetensors, `.npy`.
 
+pub mod native;
+pub mod npy;
 mod tensor;
 
 pub use tensor::{DType, RawTensor, TorchCheckpoint};
