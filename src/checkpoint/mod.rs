@@ -2,6 +2,7 @@
 
 pub mod native;
 pub mod npy;
+pub mod pth;
 mod tensor;
 
 pub use tensor::{DType, RawTensor, TorchCheckpoint};
