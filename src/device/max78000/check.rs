@@ -12,9 +12,9 @@ mod mapping;
 
 use super::kernel_map::allocate_kernels;
 use super::limits::{Expansion, Limits, MAX78000};
-use super::placement::{DataFormat, OutputWidth, Placement};
+use super::placement::{DataFormat, OutputWidth, Placement, ProcessorMask};
 use super::resources::{allocate_bias, bias_len};
-use crate::ir::{Activation, Graph, Node, Op};
+use crate::ir::{Activation, Graph, Node, Op, Source};
 use thiserror::Error;
 
 /// One violated hardware limit: the layer, the YAML key to change, and what is wrong.
@@ -45,6 +45,7 @@ pub fn violations_with(graph: &Graph, limits: &Limits) -> Vec<LimitError> {
         errors: Vec::new(),
     };
     out.network(graph);
+    out.eltwise_sources(graph);
     let terminating = graph
         .nodes
         .iter()
@@ -224,6 +225,36 @@ impl Checker<'_> {
                 "output_width",
                 "the final layer must use output width 8 when it has an activation".into(),
             );
+        }
+    }
+}
+
+impl Checker<'_> {
+    /// Element-wise operands must come from layers with the same output processor map.
+    fn eltwise_sources(&mut self, graph: &Graph) {
+        let out_map = |src: &Source| match src {
+            Source::Input => graph.nodes.first()?.annex.max78000().map(|p| p.processors),
+            Source::Node(j) => graph
+                .nodes
+                .get(*j)?
+                .annex
+                .max78000()
+                .map(|p| p.output_processors),
+            Source::Buffer(_) => None,
+        };
+        for (i, node) in graph.nodes.iter().enumerate() {
+            if node.operands() < 2 {
+                continue;
+            }
+            let maps: Vec<ProcessorMask> = node.inputs.iter().filter_map(out_map).collect();
+            if let Some(other) = maps.iter().find(|m| **m != maps[0]) {
+                let first = maps[0];
+                self.push(
+                    i,
+                    "in_sequences",
+                    format!("element-wise operands come from output maps {first} and {other}, which must be equal"),
+                );
+            }
         }
     }
 }

@@ -1,5 +1,5 @@
 //! Checks of one layer's placement: processor maps, data-memory instance sizes, offsets,
-//! output shift, and the passthrough restrictions.
+//! output shift, bias count, and the passthrough restrictions.
 //!
 //! Must not look at kernel shapes (`geometry.rs`) or allocate memory (`resources`).
 
@@ -13,6 +13,7 @@ impl Checker<'_> {
         self.processor_counts(l);
         self.data_memory(l);
         self.output_shift(l);
+        self.bias_count(l);
         if l.passthrough() {
             self.passthrough(l);
         }
@@ -121,6 +122,20 @@ impl Checker<'_> {
                     -m - imp,
                     m - imp
                 ),
+            );
+        }
+    }
+
+    fn bias_count(&mut self, l: &Layer) {
+        let (out, bias) = (
+            l.node.out_shape.channels,
+            l.node.bias.as_ref().map(|b| b.len()),
+        );
+        if let Some(n) = bias.filter(|&n| n != out) {
+            self.push(
+                l.index,
+                "out_channels",
+                format!("{n} bias values for {out} output channels"),
             );
         }
     }

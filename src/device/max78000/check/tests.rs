@@ -4,7 +4,8 @@ use super::{LimitError, check_graph, violations};
 use crate::device::max78000::placement::{DataFormat, OutputWidth, ProcessorMask};
 use crate::device::max78000::testutil::{conv, conv2d, first, graph, node, place, reinfer};
 use crate::ir::{
-    Activation, Conv, Eltwise, EltwiseOp, Graph, Node, Op, Pool, PoolKind, Shape, WeightBits,
+    Activation, Conv, Eltwise, EltwiseOp, Graph, Node, Op, Pool, PoolKind, Shape, Source,
+    WeightBits,
 };
 
 fn base() -> Vec<Node> {
@@ -434,4 +435,30 @@ fn bias_memory_exhaustion() {
     assert_flags(&graph(vec![n.clone()]), 0, "bias_group");
     n.bias = Some(ndarray::Array1::zeros(600)); // all-zero biases are not stored
     assert_clean(&graph(vec![n]));
+}
+
+#[test]
+fn eltwise_operands_need_equal_output_maps() {
+    let a = conv2d(16, 16, 8, 3);
+    let mut b = conv2d(16, 16, 8, 3);
+    let mut sum = node(Op::Eltwise(EltwiseOp::Add), Shape::d2(16, 8, 8));
+    sum.eltwise = Some(Eltwise {
+        op: EltwiseOp::Add,
+        operands: 2,
+        pool_first: true,
+    });
+    let mut g = graph(vec![a, b.clone(), sum.clone()]);
+    g.nodes[2].inputs = vec![Source::Node(0), Source::Node(1)];
+    assert_clean(&g);
+    place(&mut b).output_processors = ProcessorMask(0xffff_0000);
+    let mut g = graph(vec![conv2d(16, 16, 8, 3), b, sum]);
+    g.nodes[2].inputs = vec![Source::Node(0), Source::Node(1)];
+    assert_flags(&g, 2, "in_sequences");
+}
+
+#[test]
+fn bias_count_must_match_outputs() {
+    let mut nodes = base();
+    nodes[0].bias = Some(ndarray::Array1::ones(15));
+    assert_flags(&graph(nodes), 0, "out_channels");
 }
