@@ -5,5 +5,7 @@ pub mod atomic;
 pub mod checkpoint;
 pub mod cli;
 pub mod device;
+pub mod inspect;
 pub mod ir;
+pub mod load;
 pub mod netdesc;

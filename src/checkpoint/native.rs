@@ -246,6 +246,31 @@ impl NativeCheckpoint {
     }
 }
 
+/// A native checkpoint seen as a PyTorch-style state dict (same key names, same order), so
+/// the layer-mapping rules that read ai8x checkpoints read qtool's own files too.
+impl From<NativeCheckpoint> for super::TorchCheckpoint {
+    fn from(c: NativeCheckpoint) -> Self {
+        let state_dict = c
+            .tensors
+            .into_iter()
+            .map(|(name, t)| {
+                let raw = super::RawTensor {
+                    shape: t.shape().to_vec(),
+                    dtype: super::DType::F32,
+                    values: t.iter().map(|v| f64::from(*v)).collect(),
+                };
+                (name, raw)
+            })
+            .collect();
+        super::TorchCheckpoint {
+            epoch: c.meta.epoch.map(|e| e as i64),
+            arch: Some(c.meta.arch),
+            state_dict,
+            top_level_keys: vec!["state_dict".into(), "arch".into(), "epoch".into()],
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,85 @@
 //! Command-line front end: parse flags, call a library function, print. No logic here.
+//!
+//! Exit codes: 0 success, 1 a check that ran and failed, 2 bad input or usage.
 
+mod inspect;
+
+use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+/// Train, quantize and deploy small CNNs bit-exactly on ultra-low-power CNN accelerators.
+#[derive(Debug, Parser)]
+#[command(name = "qtool", version, about, long_about = None)]
+pub struct Cli {
+    /// Print errors only (no warnings, no progress).
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show a network layer by layer: shapes, operators, quantization and device resources.
+    Inspect(inspect::InspectArgs),
+}
+
+/// Entry point of the binary.
 pub fn main() -> ExitCode {
-    ExitCode::SUCCESS
+    std::panic::set_hook(Box::new(|info| {
+        let what = info
+            .payload()
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| info.payload().downcast_ref::<String>().map(String::as_str));
+        eprintln!(
+            "qtool: internal error: {} (please report this)",
+            what.unwrap_or("panic")
+        );
+    }));
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    init_logging(cli.quiet);
+    let result = match &cli.command {
+        Command::Inspect(a) => inspect::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn init_logging(quiet: bool) {
+    let level = if quiet {
+        tracing::Level::ERROR
+    } else {
+        tracing::Level::WARN
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .without_time()
+        .with_target(false)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Write `text` to stdout; a closed pipe (`qtool … | head`) is not an error.
+fn print_stdout(text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
 }

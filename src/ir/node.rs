@@ -198,9 +198,37 @@ impl Node {
         self.eltwise.map_or(1, |e| e.operands)
     }
 
-    /// Number of trainable parameters (weights and bias).
+    /// Shape the weights of this node's operator have in the framework layout (see
+    /// [`Node::weights`]), from the geometry alone; `None` for operators without weights.
+    pub fn weight_shape(&self) -> Option<Vec<usize>> {
+        let inputs = self.op_in_channels();
+        match self.op {
+            Op::Conv2d(c) => Some(vec![
+                c.out_channels,
+                inputs / c.groups.max(1),
+                c.kernel[0],
+                c.kernel[1],
+            ]),
+            Op::Conv1d(c) => Some(vec![c.out_channels, inputs / c.groups.max(1), c.kernel[0]]),
+            Op::ConvTranspose2d(c) => Some(vec![
+                inputs,
+                c.out_channels / c.groups.max(1),
+                c.kernel[0],
+                c.kernel[1],
+            ]),
+            Op::Linear { out_features } => Some(vec![out_features, inputs]),
+            Op::Passthrough | Op::Eltwise(_) => None,
+        }
+    }
+
+    /// Number of trainable parameters: the weights and bias present, or, for a node without
+    /// loaded weights, the weights its geometry implies.
     pub fn param_count(&self) -> usize {
-        self.weights.as_ref().map_or(0, |w| w.len()) + self.bias.as_ref().map_or(0, |b| b.len())
+        let weights = match &self.weights {
+            Some(w) => w.len(),
+            None => self.weight_shape().map_or(0, |s| s.iter().product()),
+        };
+        weights + self.bias.as_ref().map_or(0, |b| b.len())
     }
 
     /// Input channels the operator itself sees (after flattening).

@@ -1,3 +1,4 @@
 //! Network-description front ends: text formats that describe a network's layers.
 
+pub mod datasets;
 pub mod max78000;

@@ -20,3 +20,7 @@ pub use resources::{
     BiasMap, LayerResources, Totals, allocate_bias, data_bytes, graph_resources, layer_resources,
     totals,
 };
+
+mod describe;
+
+pub use describe::{describe, izer_shape};

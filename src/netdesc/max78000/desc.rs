@@ -273,9 +273,8 @@ fn resolve_references(
             }
         }
     };
-    for i in 0..layers.len() {
-        let refs = std::mem::take(&mut layers[i].refs);
-        let l = &mut layers[i];
+    for (i, l) in layers.iter_mut().enumerate() {
+        let refs = std::mem::take(&mut l.refs);
         l.in_sequences = refs
             .in_sequences
             .map(|v| v.iter().map(|r| find(i, "in_sequences", r)).collect())

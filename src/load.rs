@@ -1,0 +1,111 @@
+//! Loading a MAX78000 network into the IR: description + checkpoint + input geometry.
+//!
+//! Owns which file feeds which front end and where the input shape comes from. Parsing is
+//! done by `netdesc` and `checkpoint`; limits are checked by `device`.
+
+use crate::checkpoint::{self, TorchCheckpoint};
+use crate::ir::{Dims, Shape};
+use crate::netdesc::datasets;
+use crate::netdesc::max78000::{self as desc, Built, DescError, InputSpec, MapOptions};
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+/// Any failure while loading a network.
+#[derive(Debug, Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Desc(#[from] DescError),
+    #[error(transparent)]
+    Pth(#[from] checkpoint::pth::PthError),
+    #[error(transparent)]
+    Native(#[from] checkpoint::native::NativeError),
+    #[error(transparent)]
+    Npy(#[from] checkpoint::npy::NpyError),
+    #[error("{file}: sample input has shape {shape:?}; expected [C, H, W] or [C, L]")]
+    SampleRank { file: String, shape: Vec<usize> },
+    #[error("{file}: no input shape for dataset `{dataset}`: pass --sample-input or --input-shape")]
+    NoInput { file: String, dataset: String },
+}
+
+/// What to load.
+#[derive(Debug, Clone, Default)]
+pub struct LoadRequest {
+    pub network: PathBuf,
+    pub checkpoint: Option<PathBuf>,
+    pub sample_input: Option<PathBuf>,
+    pub input_shape: Option<Shape>,
+    pub map: MapOptions,
+}
+
+/// Read a checkpoint by extension: `.safetensors` is qtool's native format, anything else a
+/// PyTorch file.
+pub fn read_checkpoint(path: &Path) -> Result<TorchCheckpoint, LoadError> {
+    if path.extension().is_some_and(|e| e == "safetensors") {
+        Ok(checkpoint::native::NativeCheckpoint::read(path)?.into())
+    } else {
+        Ok(checkpoint::pth::read(path)?)
+    }
+}
+
+/// Shape of a sample input file (`[C,H,W]` or `[C,L]`).
+pub fn sample_shape(path: &Path) -> Result<Shape, LoadError> {
+    let data = checkpoint::npy::read_i64_with_rank(path, &[2, 3])?;
+    let s = data.shape();
+    Ok(match *s {
+        [c, l] => Shape {
+            channels: c,
+            dims: Dims::D1(l),
+        },
+        [c, h, w] => Shape {
+            channels: c,
+            dims: Dims::D2(h, w),
+        },
+        _ => {
+            return Err(LoadError::SampleRank {
+                file: path.display().to_string(),
+                shape: s.to_vec(),
+            });
+        }
+    })
+}
+
+/// Where the input shape comes from: explicit shape, sample file, `sample_<dataset>.npy`
+/// beside the description (izer's convention), or the dataset table.
+fn input_shape(req: &LoadRequest, d: &desc::NetworkDesc) -> Result<Shape, LoadError> {
+    if let Some(s) = req.input_shape {
+        return Ok(s);
+    }
+    if let Some(p) = &req.sample_input {
+        return sample_shape(p);
+    }
+    let beside = req
+        .network
+        .with_file_name(format!("sample_{}.npy", d.dataset.to_ascii_lowercase()));
+    if beside.is_file() {
+        return sample_shape(&beside);
+    }
+    datasets::input_shape(&d.dataset).ok_or_else(|| LoadError::NoInput {
+        file: d.file.clone(),
+        dataset: d.dataset.clone(),
+    })
+}
+
+/// Load a MAX78000 network description (and checkpoint, if given) into the IR.
+pub fn load_max78000(req: &LoadRequest) -> Result<Built, LoadError> {
+    let d = desc::load(&req.network)?;
+    let input = input_shape(req, &d)?;
+    let spec = InputSpec {
+        channels: input.channels,
+        dims: input.dims,
+    };
+    let map = match &req.checkpoint {
+        Some(p) => Some(desc::map_checkpoint(
+            &d,
+            &read_checkpoint(p)?,
+            &p.display().to_string(),
+            &req.map,
+        )?),
+        None => None,
+    };
+    Ok(desc::build_graph(&d, map.as_ref(), spec)?)
+}
