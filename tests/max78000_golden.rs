@@ -7,6 +7,8 @@
 //! operator, pooling, padding), the YAML (processor maps, offsets, widths) and izer's console
 //! table (which layers have a bias). All five use 8-bit weights.
 
+mod common;
+
 use qtool::device::max78000::{
     self as dev, DataFormat, MAX78000, OutputWidth, Placement, ProcessorMask, allocate_kernels,
     totals,
@@ -29,18 +31,7 @@ const NETS: [(&str, &str); 5] = [
 ];
 
 fn reference_root() -> Option<PathBuf> {
-    let root = std::env::var_os("QTOOL_AI8X_REFERENCE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/work/shared/reference/ai8x"));
-    if root.is_dir() {
-        Some(root)
-    } else {
-        eprintln!(
-            "skipping: izer reference outputs not found at {}",
-            root.display()
-        );
-        None
-    }
+    common::reference_dir()
 }
 
 fn parse_dims(s: &str) -> Shape {

@@ -1,21 +1,14 @@
 //! `.npy` reading and writing: real ai8x sample and izer log files, and generated files for
 //! every dtype, byte order, memory order and failure mode.
 
+mod common;
+
 use ndarray::{ArrayD, IxDyn};
 use qtool::checkpoint::npy::{self, NpyRecord};
 use std::path::{Path, PathBuf};
 
 fn shared() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/ai8x");
-    if p.is_dir() {
-        Some(p)
-    } else {
-        eprintln!(
-            "SKIPPED: {} is absent, real-file checks not run",
-            p.display()
-        );
-        None
-    }
+    common::reference_dir()
 }
 
 /// A version 1.0 `.npy` file built by hand (independent of the writer under test).

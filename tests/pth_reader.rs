@@ -1,6 +1,8 @@
 //! The ordered `.pth.tar` reader on the shipped ai8x reference checkpoints, cross-checked
 //! against burn's `pytorch-reader`, plus error behaviour on damaged files.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -11,16 +13,7 @@ use qtool::checkpoint::{DType, RawTensor, TorchCheckpoint};
 const EXPECTED_CHECKPOINTS: usize = 15;
 
 fn reference_dir() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/ai8x");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "!!!!! SKIPPING: {} is absent, the .pth.tar reader is NOT tested on real checkpoints",
-            dir.display()
-        );
-        None
-    }
+    common::reference_dir()
 }
 
 fn checkpoints(dir: &Path) -> Vec<PathBuf> {

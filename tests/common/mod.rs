@@ -1,20 +1,22 @@
 //! Shared helpers for integration tests: locating `../shared/reference`.
 #![allow(dead_code)]
 
+use std::io::Write;
 use std::path::PathBuf;
 
-/// The ai8x reference folder, or `None` (with a loud message) when `../shared` is absent.
+/// The ai8x reference folder, or `None` when `../shared` is absent. The skip message goes
+/// straight to the process's stderr, past the test harness's output capture, so it is seen.
 pub fn reference_dir() -> Option<PathBuf> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/ai8x");
     if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "!!!!! SKIPPED: {} is absent; reference comparisons did not run !!!!!",
-            dir.display()
-        );
-        None
+        return Some(dir);
     }
+    let msg = format!(
+        "\n!!!!! SKIPPED: {} is absent; comparisons with the reference tools did NOT run !!!!!\n",
+        dir.display()
+    );
+    let _ = std::io::stderr().lock().write_all(msg.as_bytes());
+    None
 }
 
 /// The 15 reference networks: (folder, yaml, checkpoint, sample) paths.
