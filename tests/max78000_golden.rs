@@ -107,29 +107,16 @@ fn node_from_comment(line: &str) -> (Node, bool) {
             other => panic!("unknown operator {other}"),
         }
     };
-    let mut node = Node {
-        name: None,
-        inputs: vec![Source::Input],
-        op,
-        pool,
-        eltwise: None,
-        flatten,
-        activation,
-        batchnorm: None,
-        dropout: None,
-        weights: None,
-        bias: None,
-        quant: QuantAttrs {
-            scheme: QuantScheme::Max78000,
-            weight_bits: Some(WeightBits::B8),
-            bias_bits: Some(8),
-            output_shift: Some(0),
-            act: None,
-        },
-        in_shape,
-        pooled_shape: in_shape,
-        out_shape: in_shape,
-        annex: DeviceAnnex::None,
+    let mut node = Node::new(op, vec![Source::Input], in_shape);
+    node.pool = pool;
+    node.flatten = flatten;
+    node.activation = activation;
+    node.quant = QuantAttrs {
+        scheme: QuantScheme::Max78000,
+        weight_bits: Some(WeightBits::B8),
+        bias_bits: Some(8),
+        output_shift: Some(0),
+        act: None,
     };
     infer_node(0, &mut node).unwrap();
     assert_eq!(node.out_shape, out_shape, "{line}");

@@ -193,6 +193,30 @@ pub struct Node {
 }
 
 impl Node {
+    /// A node running `op` on operands of shape `in_shape` read from `inputs`, with no
+    /// pooling, activation, weights, quantization or placement yet. Call
+    /// [`super::infer_node`] after setting the stages to fill the derived shapes.
+    pub fn new(op: Op, inputs: Vec<Source>, in_shape: Shape) -> Self {
+        Node {
+            name: None,
+            inputs,
+            op,
+            pool: None,
+            eltwise: None,
+            flatten: false,
+            activation: Activation::None,
+            batchnorm: None,
+            dropout: None,
+            weights: None,
+            bias: None,
+            quant: QuantAttrs::default(),
+            in_shape,
+            pooled_shape: in_shape,
+            out_shape: in_shape,
+            annex: DeviceAnnex::None,
+        }
+    }
+
     /// Number of operands the node combines element-wise (1 if none).
     pub fn operands(&self) -> usize {
         self.eltwise.map_or(1, |e| e.operands)

@@ -37,39 +37,23 @@ pub fn node(op: Op, input: Shape) -> Node {
     };
     let per_pass = |c: usize| super::MAX78000.expansion(c).per_pass as u32;
     let weighted = op.has_weights();
-    let mut n = Node {
-        name: None,
-        inputs: vec![Source::Input],
-        op,
-        pool: None,
-        eltwise: None,
-        flatten: false,
-        activation: if weighted {
-            Activation::Relu
-        } else {
-            Activation::None
-        },
-        batchnorm: None,
-        dropout: None,
-        weights: None,
-        bias: None,
-        quant: QuantAttrs {
-            scheme: QuantScheme::Max78000,
-            weight_bits: weighted.then_some(WeightBits::B8),
-            bias_bits: Some(8),
-            output_shift: Some(0),
-            act: None,
-        },
-        in_shape: input,
-        pooled_shape: input,
-        out_shape: input,
-        annex: DeviceAnnex::Max78000(Box::new(Placement {
-            processors: first(per_pass(input.channels)),
-            output_processors: first(per_pass(out_channels)),
-            conv_groups: 1,
-            ..Placement::default()
-        })),
+    let mut n = Node::new(op, vec![Source::Input], input);
+    if weighted {
+        n.activation = Activation::Relu;
+    }
+    n.quant = QuantAttrs {
+        scheme: QuantScheme::Max78000,
+        weight_bits: weighted.then_some(WeightBits::B8),
+        bias_bits: Some(8),
+        output_shift: Some(0),
+        act: None,
     };
+    n.annex = DeviceAnnex::Max78000(Box::new(Placement {
+        processors: first(per_pass(input.channels)),
+        output_processors: first(per_pass(out_channels)),
+        conv_groups: 1,
+        ..Placement::default()
+    }));
     reinfer(&mut n);
     n
 }

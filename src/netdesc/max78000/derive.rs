@@ -434,37 +434,32 @@ fn make_node(
             cap: None,
         }),
     };
-    let shape = Shape {
-        channels: in_ch,
-        dims,
-    };
-    Node {
-        name: l.name.clone(),
-        inputs,
+    let mut node = Node::new(
         op,
-        pool: l.pool.map(|kind| Pool {
-            kind,
-            size: l.pool_size,
-            stride: l.pool_stride,
-            dilation: l.pool_dilation,
-        }),
-        eltwise: l.eltwise.map(|op| Eltwise {
-            op,
-            operands: l.operands,
-            pool_first: l.pool_first,
-        }),
-        flatten: l.flatten,
-        activation: l.activation,
-        batchnorm: None,
-        dropout: None,
-        weights,
-        bias,
-        quant,
-        in_shape: shape,
-        pooled_shape: shape,
-        out_shape: shape,
-        annex: DeviceAnnex::None,
-    }
+        inputs,
+        Shape {
+            channels: in_ch,
+            dims,
+        },
+    );
+    node.name = l.name.clone();
+    node.pool = l.pool.map(|kind| Pool {
+        kind,
+        size: l.pool_size,
+        stride: l.pool_stride,
+        dilation: l.pool_dilation,
+    });
+    node.eltwise = l.eltwise.map(|op| Eltwise {
+        op,
+        operands: l.operands,
+        pool_first: l.pool_first,
+    });
+    node.flatten = l.flatten;
+    node.activation = l.activation;
+    node.weights = weights;
+    node.bias = bias;
+    node.quant = quant;
+    node
 }
 
 fn placement(l: &LayerDesc, output_processors: ProcessorMask, in_offset: u32) -> Placement {

@@ -28,14 +28,7 @@ impl Checker<'_> {
                 ),
             );
         }
-        if c.dilation != [1, 1] {
-            let [dh, dw] = c.dilation;
-            self.push(
-                l.index,
-                "dilation",
-                format!("dilation {dh}x{dw} is only supported for Conv1d"),
-            );
-        }
+        self.no_dilation(l, c);
     }
 
     pub(super) fn transposed(&mut self, l: &Layer, c: &Conv) {
@@ -82,6 +75,11 @@ impl Checker<'_> {
                 ),
             );
         }
+        self.no_dilation(l, c);
+    }
+
+    /// Dilation is a Conv1d feature on MAX78000.
+    fn no_dilation(&mut self, l: &Layer, c: &Conv) {
         if c.dilation != [1, 1] {
             let [dh, dw] = c.dilation;
             self.push(
