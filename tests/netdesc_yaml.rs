@@ -129,3 +129,24 @@ fn names_resolve_case_insensitively() {
     ));
     assert!(e.contains("`in_sequences`") && e.contains("nothere"), "{e}");
 }
+
+#[test]
+fn max78002_only_keys_are_refused_for_max78000() {
+    use qtool::ir::Dims;
+    let d = parse(
+        &format!("{HEAD}  - processors: 1\n    out_channels: 4\n    calcx4: true\n"),
+        "n",
+    )
+    .unwrap();
+    let input = qtool::netdesc::max78000::InputSpec {
+        channels: 1,
+        dims: Dims::D2(8, 8),
+    };
+    let e = qtool::netdesc::max78000::build_graph(&d, None, input)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("layer 0") && e.contains("`calcx4`") && e.contains("MAX78002"),
+        "{e}"
+    );
+}

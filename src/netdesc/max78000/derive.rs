@@ -71,6 +71,14 @@ pub fn build_graph(
         layers.iter().map(|l| l.output_processors).collect();
     let mut prev: Vec<i64> = vec![-1; n];
 
+    if let Some(l) = layers.iter().find(|l| !l.ai87_only.is_empty()) {
+        return Err(err(
+            Some(l.seq),
+            Some(l.ai87_only[0]),
+            "this is a MAX78002 feature; MAX78000 does not support it".into(),
+        ));
+    }
+
     // Walk 1: channel counts and the order of execution.
     let (mut ll, mut prev_ll, mut max_layer, mut final_layer) = (0usize, -1i64, 0usize, None);
     while ll < n {
