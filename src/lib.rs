@@ -9,3 +9,4 @@ pub mod inspect;
 pub mod ir;
 pub mod load;
 pub mod netdesc;
+pub mod sim;

@@ -315,6 +315,23 @@ pub fn read_all_records(path: &Path) -> Result<Vec<NpyRecord>, NpyError> {
     Ok(records)
 }
 
+/// One `.npy` record in memory (C order, little-endian).
+fn encode<T: npyz::Serialize + Copy>(a: &ArrayD<T>, descr: &str) -> io::Result<Vec<u8>> {
+    let ts: TypeStr = descr
+        .parse()
+        .map_err(|e| io::Error::other(format!("{e}")))?;
+    let shape: Vec<u64> = a.shape().iter().map(|&d| d as u64).collect();
+    let mut bytes = Vec::new();
+    let mut w = WriteOptions::new()
+        .dtype(DType::Plain(ts))
+        .shape(&shape)
+        .writer(&mut bytes)
+        .begin_nd()?;
+    w.extend(a.iter().copied())?;
+    w.finish()?;
+    Ok(bytes)
+}
+
 fn write<T: npyz::Serialize + Copy>(
     path: &Path,
     a: &ArrayD<T>,
@@ -324,19 +341,29 @@ fn write<T: npyz::Serialize + Copy>(
         file: path.display().to_string(),
         source,
     };
-    let ts: TypeStr = descr
-        .parse()
-        .map_err(|e| io_err(io::Error::other(format!("{e}"))))?;
-    let shape: Vec<u64> = a.shape().iter().map(|&d| d as u64).collect();
+    let bytes = encode(a, descr).map_err(io_err)?;
+    write_bytes_atomic(path, &bytes).map_err(io_err)
+}
+
+/// Writes several records back to back in one file (as repeated `np.save` on one handle
+/// does; izer's `--log-intermediate` files), atomically.
+pub fn write_records(path: &Path, records: &[NpyRecord]) -> Result<(), NpyError> {
+    let io_err = |source| NpyError::Io {
+        file: path.display().to_string(),
+        source,
+    };
     let mut bytes = Vec::new();
-    let mut w = WriteOptions::new()
-        .dtype(DType::Plain(ts))
-        .shape(&shape)
-        .writer(&mut bytes)
-        .begin_nd()
-        .map_err(io_err)?;
-    w.extend(a.iter().copied()).map_err(io_err)?;
-    w.finish().map_err(io_err)?;
+    for r in records {
+        bytes.extend(
+            match r {
+                NpyRecord::I64(a) => encode(a, "<i8"),
+                NpyRecord::F32(a) => encode(a, "<f4"),
+                NpyRecord::F64(a) => encode(a, "<f8"),
+                NpyRecord::Bool(a) => encode(a, "|b1"),
+            }
+            .map_err(io_err)?,
+        );
+    }
     write_bytes_atomic(path, &bytes).map_err(io_err)
 }
 

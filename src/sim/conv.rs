@@ -1,0 +1,140 @@
+//! Integer correlation kernels: direct loops over contiguous rows that the compiler
+//! vectorizes, i32 multiply-accumulate (|acc| < 2^31 for every MAX78000 layer: at most
+//! 128·128·9·1024), widened to i64 for the output stage.
+
+use ndarray::Array3;
+
+/// Integer weights in correlation layout `[out][in][kh][kw]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Kernel {
+    pub out: usize,
+    pub inp: usize,
+    pub kh: usize,
+    pub kw: usize,
+    pub w: Vec<i32>,
+}
+
+/// Zero padding per side: `[top, left]` and `[bottom, right]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Padding {
+    pub before: [usize; 2],
+    pub after: [usize; 2],
+}
+
+/// `acc[o][i][j] = Σ_c Σ_u Σ_v w[o][c][u][v] · xpad[c][i·S + u·D][j·S + v·D]` (no bias).
+pub fn correlate(
+    x: &Array3<i64>,
+    k: &Kernel,
+    pad: Padding,
+    stride: [usize; 2],
+    dil: [usize; 2],
+) -> Array3<i64> {
+    let (c, h, w) = x.dim();
+    debug_assert_eq!(c, k.inp);
+    let (hp, wp) = (
+        h + pad.before[0] + pad.after[0],
+        w + pad.before[1] + pad.after[1],
+    );
+    let mut xp = vec![0i32; c * hp * wp];
+    for ((ch, i, j), v) in x.indexed_iter() {
+        xp[(ch * hp + i + pad.before[0]) * wp + j + pad.before[1]] = *v as i32;
+    }
+    let span = |n: usize, kk: usize, d: usize, s: usize| {
+        n.checked_sub(d * (kk - 1) + 1).map_or(0, |r| r / s + 1)
+    };
+    let (ho, wo) = (
+        span(hp, k.kh, dil[0], stride[0]),
+        span(wp, k.kw, dil[1], stride[1]),
+    );
+    let mut out = vec![0i32; k.out * ho * wo];
+    for (o, acc) in out.chunks_mut((ho * wo).max(1)).enumerate().take(k.out) {
+        for ch in 0..c {
+            for u in 0..k.kh {
+                for v in 0..k.kw {
+                    let wt = k.w[((o * k.inp + ch) * k.kh + u) * k.kw + v];
+                    if wt == 0 {
+                        continue;
+                    }
+                    for i in 0..ho {
+                        let base = (ch * hp + i * stride[0] + u * dil[0]) * wp + v * dil[1];
+                        let row = &mut acc[i * wo..(i + 1) * wo];
+                        if stride[1] == 1 {
+                            for (a, xv) in row.iter_mut().zip(&xp[base..base + wo]) {
+                                *a += wt * xv;
+                            }
+                        } else {
+                            for (j, a) in row.iter_mut().enumerate() {
+                                *a += wt * xp[base + j * stride[1]];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Array3::from_shape_vec((k.out, ho, wo), out.into_iter().map(i64::from).collect())
+        .expect("shape matches the computed size")
+}
+
+/// Insert `stride − 1` zeros between input samples (transposed convolution).
+pub fn zero_stuff(x: &Array3<i64>, stride: [usize; 2]) -> Array3<i64> {
+    let (c, h, w) = x.dim();
+    let mut y = Array3::zeros((c, (h - 1) * stride[0] + 1, (w - 1) * stride[1] + 1));
+    for ((ch, i, j), v) in x.indexed_iter() {
+        y[[ch, i * stride[0], j * stride[1]]] = *v;
+    }
+    y
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn naive(x: &Array3<i64>, k: &Kernel, p: usize) -> Array3<i64> {
+        let (c, h, w) = x.dim();
+        let (ho, wo) = (h + 2 * p - k.kh + 1, w + 2 * p - k.kw + 1);
+        Array3::from_shape_fn((k.out, ho, wo), |(o, i, j)| {
+            let mut s = 0i64;
+            for ch in 0..c {
+                for u in 0..k.kh {
+                    for v in 0..k.kw {
+                        let (r, q) = (i + u, j + v);
+                        if r >= p && q >= p && r - p < h && q - p < w {
+                            s += i64::from(k.w[((o * c + ch) * k.kh + u) * k.kw + v])
+                                * x[[ch, r - p, q - p]];
+                        }
+                    }
+                }
+            }
+            s
+        })
+    }
+
+    #[test]
+    fn matches_a_naive_correlation() {
+        let x = Array3::from_shape_fn((3, 7, 6), |(c, i, j)| {
+            ((c * 31 + i * 7 + j * 3) % 256) as i64 - 128
+        });
+        let w: Vec<i32> = (0..4 * 3 * 9)
+            .map(|i| (i * 37 % 255) as i32 - 127)
+            .collect();
+        let k = Kernel {
+            out: 4,
+            inp: 3,
+            kh: 3,
+            kw: 3,
+            w,
+        };
+        for p in 0..3 {
+            let pad = Padding {
+                before: [p, p],
+                after: [p, p],
+            };
+            assert_eq!(
+                correlate(&x, &k, pad, [1, 1], [1, 1]),
+                naive(&x, &k, p),
+                "pad {p}"
+            );
+        }
+    }
+}

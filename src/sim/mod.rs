@@ -1,0 +1,75 @@
+//! Bit-exact integer simulation of the MAX78000 CNN accelerator over the IR.
+//!
+//! Owns the arithmetic of `../shared/specs/max78000/arithmetic.md`: what every layer computes
+//! from int8 data, integer weights and biases. Memory layout (where values live in SRAM, the
+//! known-answer words) belongs to `device::max78000`; this module must not know addresses.
+
+mod conv;
+mod eltwise;
+mod error;
+mod layer;
+mod log;
+mod pool;
+mod prepare;
+mod requant;
+
+pub use error::SimError;
+pub use layer::LayerTrace;
+pub use log::write_intermediate;
+pub use prepare::Prepared;
+
+use crate::ir::Graph;
+use ndarray::{Array3, ArrayD, Ix3};
+
+/// Switches that change the simulated numbers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SimOptions {
+    /// Round 2-D average pooling half away from zero instead of truncating toward zero
+    /// (izer's `--avg-pool-rounding`; its simulation rounds half away from zero although its
+    /// documentation says half toward +∞ — we match the simulation).
+    pub avg_pool_rounding: bool,
+}
+
+/// Result of simulating one input.
+#[derive(Debug, Clone)]
+pub struct SimResult {
+    /// Output of every layer as `[C, H, W]` (one-dimensional data as `[C, L, 1]`).
+    pub outputs: Vec<Array3<i64>>,
+    /// Per-layer intermediate data, when asked for.
+    pub traces: Vec<LayerTrace>,
+}
+
+/// Bring a sample input (`[C,H,W]` or `[C,L]`) to `[C,H,W]`, checking the int8 range.
+pub fn input_tensor(sample: &ArrayD<i64>) -> Result<Array3<i64>, SimError> {
+    let s = sample.shape().to_vec();
+    let t = match s.len() {
+        2 => sample
+            .clone()
+            .into_shape_with_order((s[0], s[1], 1))
+            .map_err(|e| SimError::Input(e.to_string()))?,
+        3 => sample
+            .clone()
+            .into_dimensionality::<Ix3>()
+            .map_err(|e| SimError::Input(e.to_string()))?,
+        _ => {
+            return Err(SimError::Input(format!(
+                "sample input has shape {s:?}; expected [C,H,W] or [C,L]"
+            )));
+        }
+    };
+    if let Some(v) = t.iter().find(|v| !(-128..=127).contains(*v)) {
+        return Err(SimError::Input(format!(
+            "sample input value {v} is outside the signed 8-bit range [-128, 127]"
+        )));
+    }
+    Ok(t)
+}
+
+/// Simulate `graph` on one input tensor `[C,H,W]`.
+pub fn simulate(
+    graph: &Graph,
+    input: &Array3<i64>,
+    opts: SimOptions,
+) -> Result<SimResult, SimError> {
+    Prepared::new(graph)?.run(input, opts, false)
+}

@@ -1,0 +1,235 @@
+//! Turning IR nodes into ready-to-run integer layers: weights to i32 correlation layout,
+//! bias to `128·β`, total shift, output width. Done once per graph, reused for every image.
+
+use super::SimOptions;
+use super::SimResult;
+use super::conv::{Kernel, Padding};
+use super::error::SimError;
+use super::layer::{LayerTrace, run_layer};
+use crate::device::max78000::OutputWidth;
+use crate::ir::{Activation, Graph, Node, Op};
+use ndarray::{Array3, ArrayD};
+
+/// The multiply-accumulate stage of a layer.
+#[derive(Debug, Clone)]
+pub enum Mac {
+    /// Correlation (Conv2d, Conv1d as `k × 1`, Linear as `1 × 1`).
+    Correlate {
+        kernel: Kernel,
+        pad: Padding,
+        stride: [usize; 2],
+        dilation: [usize; 2],
+    },
+    /// Transposed convolution: zero-stuff by `stride`, pad, correlate with the flipped kernel.
+    Transposed {
+        kernel: Kernel,
+        pad: Padding,
+        stride: [usize; 2],
+    },
+}
+
+/// One layer ready to run.
+#[derive(Debug, Clone)]
+pub struct PreparedLayer {
+    pub mac: Option<Mac>,
+    /// `128·β` per output channel.
+    pub bias: Option<Vec<i64>>,
+    pub total_shift: i32,
+    pub wide: bool,
+}
+
+/// A graph ready to simulate.
+#[derive(Debug, Clone)]
+pub struct Prepared<'g> {
+    pub graph: &'g Graph,
+    pub layers: Vec<PreparedLayer>,
+}
+
+fn integer_weights(index: usize, node: &Node) -> Result<(Vec<usize>, Vec<i32>), SimError> {
+    let w: &ArrayD<f32> = node.weights.as_ref().ok_or_else(|| {
+        SimError::layer(
+            index,
+            format!(
+                "{} has no weights; pass a quantized checkpoint",
+                node.op.name()
+            ),
+        )
+    })?;
+    let expected = node.weight_shape().unwrap_or_default();
+    if w.shape() != expected.as_slice() {
+        return Err(SimError::layer(
+            index,
+            format!(
+                "weights have shape {:?}, the layer needs {expected:?}",
+                w.shape()
+            ),
+        ));
+    }
+    let values = w
+        .iter()
+        .map(|v| {
+            if v.fract() == 0.0 && v.abs() <= 128.0 {
+                Ok(*v as i32)
+            } else {
+                Err(SimError::layer(
+                    index,
+                    format!("weight {v} is not an 8-bit integer; quantize the checkpoint first"),
+                ))
+            }
+        })
+        .collect::<Result<Vec<i32>, _>>()?;
+    Ok((expected, values))
+}
+
+fn prepare(index: usize, node: &Node) -> Result<PreparedLayer, SimError> {
+    let mac = match node.op {
+        Op::Conv2d(c) | Op::Conv1d(c) => {
+            let (s, w) = integer_weights(index, node)?;
+            let (kh, kw) = if s.len() == 4 {
+                (s[2], s[3])
+            } else {
+                (s[2], 1)
+            };
+            let kernel = Kernel {
+                out: s[0],
+                inp: s[1],
+                kh,
+                kw,
+                w,
+            };
+            let one_d = matches!(node.op, Op::Conv1d(_));
+            let pad = if one_d { [c.pad[0], 0] } else { c.pad };
+            let stride = if one_d { [c.stride[0], 1] } else { c.stride };
+            let dilation = if one_d {
+                [c.dilation[0], 1]
+            } else {
+                c.dilation
+            };
+            Some(Mac::Correlate {
+                kernel,
+                pad: Padding {
+                    before: pad,
+                    after: pad,
+                },
+                stride,
+                dilation,
+            })
+        }
+        Op::Linear { .. } => {
+            let (s, w) = integer_weights(index, node)?;
+            let kernel = Kernel {
+                out: s[0],
+                inp: s[1],
+                kh: 1,
+                kw: 1,
+                w,
+            };
+            Some(Mac::Correlate {
+                kernel,
+                pad: Padding {
+                    before: [0, 0],
+                    after: [0, 0],
+                },
+                stride: [1, 1],
+                dilation: [1, 1],
+            })
+        }
+        Op::ConvTranspose2d(c) => {
+            let (s, w) = integer_weights(index, node)?;
+            let (inp, out, kh, kw) = (s[0], s[1], s[2], s[3]);
+            // PyTorch [in][out][u][v] → correlation [out][in][kh−1−u][kw−1−v].
+            let mut flipped = vec![0i32; w.len()];
+            for c_in in 0..inp {
+                for o in 0..out {
+                    for u in 0..kh {
+                        for v in 0..kw {
+                            flipped[((o * inp + c_in) * kh + (kh - 1 - u)) * kw + (kw - 1 - v)] =
+                                w[((c_in * out + o) * kh + u) * kw + v];
+                        }
+                    }
+                }
+            }
+            let edge = |i: usize, k: usize| (c.dilation[i] * (k - 1)).checked_sub(c.pad[i]);
+            let (Some(top), Some(left)) = (edge(0, kh), edge(1, kw)) else {
+                return Err(SimError::layer(
+                    index,
+                    "transposed convolution pad exceeds the kernel reach",
+                ));
+            };
+            let pad = Padding {
+                before: [top, left],
+                after: [top + c.output_pad, left + c.output_pad],
+            };
+            Some(Mac::Transposed {
+                kernel: Kernel {
+                    out,
+                    inp,
+                    kh,
+                    kw,
+                    w: flipped,
+                },
+                pad,
+                stride: c.stride,
+            })
+        }
+        Op::Passthrough | Op::Eltwise(_) => None,
+    };
+    let bias = node
+        .bias
+        .as_ref()
+        .map(|b| b.iter().map(|v| (*v as i64) * 128).collect());
+    let wide = node
+        .annex
+        .max78000()
+        .is_some_and(|p| p.output_width == OutputWidth::Bits32);
+    if wide && node.activation != Activation::None {
+        return Err(SimError::layer(
+            index,
+            "a 32-bit output layer cannot have an activation",
+        ));
+    }
+    let total_shift = node.quant.total_shift().unwrap_or(0);
+    Ok(PreparedLayer {
+        mac,
+        bias,
+        total_shift,
+        wide,
+    })
+}
+
+impl<'g> Prepared<'g> {
+    pub fn new(graph: &'g Graph) -> Result<Self, SimError> {
+        let layers = graph
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| prepare(i, n))
+            .collect::<Result<_, _>>()?;
+        Ok(Prepared { graph, layers })
+    }
+
+    /// Run every layer on `input` (`[C,H,W]`); keep per-layer traces if `trace`.
+    pub fn run(
+        &self,
+        input: &Array3<i64>,
+        opts: SimOptions,
+        trace: bool,
+    ) -> Result<SimResult, SimError> {
+        let mut outputs: Vec<Array3<i64>> = Vec::with_capacity(self.layers.len());
+        let mut traces: Vec<LayerTrace> = Vec::new();
+        for (i, layer) in self.layers.iter().enumerate() {
+            let (out, t) = run_layer(i, &self.graph.nodes[i], layer, input, &outputs, opts, trace)?;
+            outputs.push(out);
+            traces.extend(t);
+        }
+        Ok(SimResult { outputs, traces })
+    }
+
+    /// The final layer's output only (for dataset evaluation).
+    pub fn classify(&self, input: &Array3<i64>, opts: SimOptions) -> Result<Array3<i64>, SimError> {
+        let mut r = self.run(input, opts, false)?;
+        r.outputs
+            .pop()
+            .ok_or_else(|| SimError::Input("the network has no layers".into()))
+    }
+}
