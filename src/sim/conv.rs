@@ -116,7 +116,7 @@ mod tests {
             ((c * 31 + i * 7 + j * 3) % 256) as i64 - 128
         });
         let w: Vec<i32> = (0..4 * 3 * 9)
-            .map(|i| (i * 37 % 255) as i32 - 127)
+            .map(|i: i32| i * 37 % 255 - 127)
             .collect();
         let k = Kernel {
             out: 4,

@@ -83,7 +83,7 @@ fn gather(
 
 fn reshape(index: usize, x: Array3<i64>, h: usize, w: usize) -> Result<Array3<i64>, SimError> {
     let n = x.len();
-    if h * w == 0 || n % (h * w) != 0 {
+    if h * w == 0 || !n.is_multiple_of(h * w) {
         return Err(SimError::layer(
             index,
             format!("cannot view {n} values as {h}x{w} frames"),
