@@ -3,6 +3,7 @@
 //! Exit codes: 0 success, 1 a check that ran and failed, 2 bad input or usage.
 
 mod inspect;
+mod sim;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -22,6 +23,8 @@ pub struct Cli {
 pub enum Command {
     /// Show a network layer by layer: shapes, operators, quantization and device resources.
     Inspect(inspect::InspectArgs),
+    /// Simulate a quantized network bit-exactly (known-answer tests, dataset evaluation).
+    Sim(sim::SimArgs),
 }
 
 /// Entry point of the binary.
@@ -51,6 +54,7 @@ pub fn main() -> ExitCode {
     init_logging(cli.quiet);
     let result = match &cli.command {
         Command::Inspect(a) => inspect::run(a),
+        Command::Sim(a) => sim::run(a),
     };
     match result {
         Ok(code) => code,

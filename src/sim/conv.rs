@@ -1,6 +1,6 @@
-//! Integer correlation kernels: direct loops over contiguous rows that the compiler
-//! vectorizes, i32 multiply-accumulate (|acc| < 2^31 for every MAX78000 layer: at most
-//! 128·128·9·1024), widened to i64 for the output stage.
+//! Integer correlation kernels: im2col plus i16 dot products the compiler vectorizes, i32
+//! multiply-accumulate (|acc| < 2^31 for every MAX78000 layer: at most 128·128·9·1024),
+//! widened to i64 for the output stage.
 
 use ndarray::Array3;
 
@@ -22,6 +22,10 @@ pub struct Padding {
 }
 
 /// `acc[o][i][j] = Σ_c Σ_u Σ_v w[o][c][u][v] · xpad[c][i·S + u·D][j·S + v·D]` (no bias).
+///
+/// im2col: every output position gathers its receptive field into one contiguous i16 row,
+/// so each output value is a single dot product of two i16 slices, which the compiler turns
+/// into packed multiply-add instructions.
 pub fn correlate(
     x: &Array3<i64>,
     k: &Kernel,
@@ -35,9 +39,9 @@ pub fn correlate(
         h + pad.before[0] + pad.after[0],
         w + pad.before[1] + pad.after[1],
     );
-    let mut xp = vec![0i32; c * hp * wp];
+    let mut xp = vec![0i16; c * hp * wp];
     for ((ch, i, j), v) in x.indexed_iter() {
-        xp[(ch * hp + i + pad.before[0]) * wp + j + pad.before[1]] = *v as i32;
+        xp[(ch * hp + i + pad.before[0]) * wp + j + pad.before[1]] = *v as i16;
     }
     let span = |n: usize, kk: usize, d: usize, s: usize| {
         n.checked_sub(d * (kk - 1) + 1).map_or(0, |r| r / s + 1)
@@ -46,34 +50,37 @@ pub fn correlate(
         span(hp, k.kh, dil[0], stride[0]),
         span(wp, k.kw, dil[1], stride[1]),
     );
-    let mut out = vec![0i32; k.out * ho * wo];
-    for (o, acc) in out.chunks_mut((ho * wo).max(1)).enumerate().take(k.out) {
+    let field = c * k.kh * k.kw;
+    let mut cols = vec![0i16; ho * wo * field];
+    for (pos, row) in cols.chunks_mut(field.max(1)).enumerate().take(ho * wo) {
+        let (i, j) = (pos / wo, pos % wo);
+        let mut t = 0;
         for ch in 0..c {
             for u in 0..k.kh {
+                let base = (ch * hp + i * stride[0] + u * dil[0]) * wp + j * stride[1];
                 for v in 0..k.kw {
-                    let wt = k.w[((o * k.inp + ch) * k.kh + u) * k.kw + v];
-                    if wt == 0 {
-                        continue;
-                    }
-                    for i in 0..ho {
-                        let base = (ch * hp + i * stride[0] + u * dil[0]) * wp + v * dil[1];
-                        let row = &mut acc[i * wo..(i + 1) * wo];
-                        if stride[1] == 1 {
-                            for (a, xv) in row.iter_mut().zip(&xp[base..base + wo]) {
-                                *a += wt * xv;
-                            }
-                        } else {
-                            for (j, a) in row.iter_mut().enumerate() {
-                                *a += wt * xp[base + j * stride[1]];
-                            }
-                        }
-                    }
+                    row[t] = xp[base + v * dil[1]];
+                    t += 1;
                 }
             }
         }
     }
-    Array3::from_shape_vec((k.out, ho, wo), out.into_iter().map(i64::from).collect())
-        .expect("shape matches the computed size")
+    let weights: Vec<i16> = k.w.iter().map(|v| *v as i16).collect();
+    let mut out = vec![0i64; k.out * ho * wo];
+    for (pos, patch) in cols.chunks(field.max(1)).enumerate().take(ho * wo) {
+        for (o, wrow) in weights.chunks(field.max(1)).enumerate().take(k.out) {
+            out[o * ho * wo + pos] = i64::from(dot(wrow, patch));
+        }
+    }
+    Array3::from_shape_vec((k.out, ho, wo), out).expect("shape matches the computed size")
+}
+
+/// i16 · i16 summed in i32 (an 8-bit layer's field is at most 9·1024 products of |v| ≤ 128).
+fn dot(a: &[i16], b: &[i16]) -> i32 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| i32::from(*x) * i32::from(*y))
+        .sum()
 }
 
 /// Insert `stride − 1` zeros between input samples (transposed convolution).
@@ -115,9 +122,7 @@ mod tests {
         let x = Array3::from_shape_fn((3, 7, 6), |(c, i, j)| {
             ((c * 31 + i * 7 + j * 3) % 256) as i64 - 128
         });
-        let w: Vec<i32> = (0..4 * 3 * 9)
-            .map(|i: i32| i * 37 % 255 - 127)
-            .collect();
+        let w: Vec<i32> = (0..4 * 3 * 9).map(|i: i32| i * 37 % 255 - 127).collect();
         let k = Kernel {
             out: 4,
             inp: 3,

@@ -1,0 +1,121 @@
+//! `qtool sim`: flags → load + simulate → files and a verdict.
+
+use crate::checkpoint::npy;
+use crate::ir::{Graph, Op};
+use crate::load::{LoadRequest, load_max78000};
+use crate::sim::{self, SimOptions};
+use anyhow::{Context, Result, bail};
+use clap::{Args, ValueEnum};
+use ndarray::{Array3, ArrayD};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Device {
+    Max78000,
+}
+
+/// Simulate a quantized network bit-exactly as the MAX78000 computes it.
+///
+/// Matches izer's simulation, quirks included: average pooling truncates toward zero, and with
+/// --avg-pool-rounding rounds half away from zero (izer's documentation says half toward +∞,
+/// its simulation does half away from zero); 1-D average pooling always truncates; 32-bit
+/// outputs are the raw accumulator without any shift.
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// Target device.
+    #[arg(long, value_enum, default_value = "max78000")]
+    pub device: Device,
+    /// Network description (MAX78000 YAML).
+    #[arg(long, short = 'n', value_name = "YAML")]
+    pub network: PathBuf,
+    /// Quantized checkpoint (`.pth.tar` or qtool `.safetensors`).
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub checkpoint: PathBuf,
+    /// Sample input `.npy` (int64 `[C,H,W]` or `[C,L]`, values in [-128, 127]).
+    #[arg(
+        long,
+        short = 'i',
+        value_name = "NPY",
+        required_unless_present = "evaluate"
+    )]
+    pub input: Option<PathBuf>,
+    /// Write the final layer's output as int64 `.npy` (`[C,H,W]`, `[C]` for Linear).
+    #[arg(long, short = 'o', value_name = "NPY")]
+    pub output: Option<PathBuf>,
+    /// Write per-layer integer data (data.npy, weights.npy, bias.npy) into this folder.
+    #[arg(long, value_name = "DIR")]
+    pub log_intermediate: Option<PathBuf>,
+    /// Round 2-D average pooling (half away from zero, as izer's simulation does).
+    #[arg(long)]
+    pub avg_pool_rounding: bool,
+    /// Run the whole test split of a dataset through the simulator.
+    #[arg(long, conflicts_with_all = ["input", "output", "log_intermediate"])]
+    pub evaluate: bool,
+    /// Dataset folder for --evaluate (MNIST IDX files; default: the bundled MNIST).
+    #[arg(long, value_name = "DIR", requires = "evaluate")]
+    pub data: Option<PathBuf>,
+    /// With --evaluate: print one JSON object.
+    #[arg(long, requires = "evaluate")]
+    pub json: bool,
+    /// With --evaluate: write the predicted class per sample as int64 `.npy`.
+    #[arg(long, value_name = "NPY", requires = "evaluate")]
+    pub predictions: Option<PathBuf>,
+}
+
+/// The final output as `--output` writes it.
+fn final_output(graph: &Graph, out: &Array3<i64>) -> ArrayD<i64> {
+    let last = graph.nodes.last();
+    let (c, h, w) = out.dim();
+    match last.map(|n| &n.op) {
+        Some(Op::Linear { .. }) if h * w == 1 => out
+            .clone()
+            .into_shape_with_order(c)
+            .map(|a| a.into_dyn())
+            .unwrap_or_else(|_| out.clone().into_dyn()),
+        Some(Op::Conv1d(_)) if w == 1 => out
+            .clone()
+            .into_shape_with_order((c, h))
+            .map(|a| a.into_dyn())
+            .unwrap_or_else(|_| out.clone().into_dyn()),
+        _ => out.clone().into_dyn(),
+    }
+}
+
+pub fn run(a: &SimArgs) -> Result<ExitCode> {
+    let Device::Max78000 = a.device;
+    let Some(input_path) = &a.input else {
+        bail!("--input is required")
+    };
+    let req = LoadRequest {
+        network: a.network.clone(),
+        checkpoint: Some(a.checkpoint.clone()),
+        sample_input: Some(input_path.clone()),
+        ..Default::default()
+    };
+    let built = load_max78000(&req)?;
+    for w in &built.warnings {
+        tracing::warn!("{w}");
+    }
+    crate::device::max78000::check_graph(&built.graph)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", a.network.display()))?;
+    let sample = npy::read_i64_with_rank(input_path, &[2, 3])?;
+    let input = sim::input_tensor(&sample).with_context(|| input_path.display().to_string())?;
+    let opts = SimOptions {
+        avg_pool_rounding: a.avg_pool_rounding,
+    };
+    let prepared = sim::Prepared::new(&built.graph)?;
+    let result = prepared.run(&input, opts, a.log_intermediate.is_some())?;
+    if let Some(dir) = &a.log_intermediate {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("{}: cannot create", dir.display()))?;
+        sim::write_intermediate(dir, &built.graph, &result.traces)?;
+    }
+    let last = result.outputs.last().context("the network has no layers")?;
+    if let Some(path) = &a.output {
+        npy::write_i64(path, &final_output(&built.graph, last))?;
+    }
+    let text: Vec<String> = last.iter().map(i64::to_string).collect();
+    super::print_stdout(&format!("output: {}\n", text.join(" ")))?;
+    Ok(ExitCode::SUCCESS)
+}
