@@ -1,0 +1,98 @@
+//! `qtool sim` from the command line: outputs, files, and exit code 2 with one line for bad
+//! input.
+
+mod common;
+
+use assert_cmd::Command;
+use std::path::PathBuf;
+
+fn mnist() -> Option<(PathBuf, PathBuf, PathBuf)> {
+    let m = common::reference_dir()?.join("mnist");
+    Some((
+        m.join("mnist-chw-ai85.yaml"),
+        m.join("ai85-mnist-qat8-q.pth.tar"),
+        m.join("sample_mnist.npy"),
+    ))
+}
+
+fn qtool() -> Command {
+    Command::cargo_bin("qtool").unwrap()
+}
+
+#[test]
+fn output_npy_holds_the_final_layer() {
+    let Some((y, c, s)) = mnist() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.npy");
+    qtool()
+        .args(["sim", "--device", "max78000", "-n"])
+        .arg(&y)
+        .arg("-c")
+        .arg(&c)
+        .arg("--input")
+        .arg(&s)
+        .arg("--output")
+        .arg(&out)
+        .assert()
+        .success();
+    let a = qtool::checkpoint::npy::read_i64(&out).unwrap();
+    assert_eq!(a.shape(), &[10]);
+    assert_eq!(a[[7]], 416616);
+    assert_eq!(a[[0]], -77992);
+}
+
+fn fails_with(args: &[&std::ffi::OsStr], needles: &[&str]) {
+    let out = qtool().arg("sim").args(args).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    let lines: Vec<&str> = err.lines().filter(|l| !l.contains("WARN")).collect();
+    assert!(
+        !lines.is_empty() && lines.len() <= 3 && !err.contains("panicked"),
+        "{err}"
+    );
+    for n in needles {
+        assert!(err.contains(n), "`{n}` missing from {err}");
+    }
+}
+
+fn npy(dir: &std::path::Path, descr: &str, shape: &str, payload_len: usize) -> PathBuf {
+    let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(header.as_bytes());
+    bytes.resize(bytes.len() + payload_len, 0);
+    let p = dir.join("sample.npy");
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+#[test]
+fn bad_samples_are_refused() {
+    let Some((y, c, _)) = mnist() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let base = [
+        y.as_os_str(),
+        "-c".as_ref(),
+        c.as_os_str(),
+        "--input".as_ref(),
+    ];
+    let float = npy(dir.path(), "<f8", "(1, 28, 28)", 8 * 784);
+    fails_with(
+        &[&["-n".as_ref()], &base[..], &[float.as_os_str()]].concat(),
+        &["sample.npy", "float64"],
+    );
+    let flat = npy(dir.path(), "<i8", "(784,)", 8 * 784);
+    fails_with(
+        &[&["-n".as_ref()], &base[..], &[flat.as_os_str()]].concat(),
+        &["sample.npy", "rank"],
+    );
+    let rgb = npy(dir.path(), "<i8", "(3, 28, 28)", 8 * 3 * 784);
+    fails_with(
+        &[&["-n".as_ref()], &base[..], &[rgb.as_os_str()]].concat(),
+        &["layer 0", "input channels"],
+    );
+}
