@@ -4,7 +4,9 @@
 pub mod atomic;
 pub mod checkpoint;
 pub mod cli;
+pub mod data;
 pub mod device;
+pub mod eval;
 pub mod inspect;
 pub mod ir;
 pub mod load;

@@ -1,0 +1,195 @@
+//! Classification accuracy of any model on labelled inputs: top-1 and top-k, the confusion
+//! matrix, per-sample predictions and throughput, computed in parallel.
+//!
+//! Owns scoring and the report (JSON via serde, a text table, `.npy` predictions). Must not
+//! know how a model computes its scores (the caller's predictor) nor read data files
+//! (`crate::data`).
+
+mod report;
+#[cfg(test)]
+mod tests;
+
+pub use report::write_predictions;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use ndarray::Array3;
+use rayon::prelude::*;
+use serde::Serialize;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+use thiserror::Error;
+
+/// Whether [`evaluate`] draws a progress bar on stderr (it stays hidden when stderr is not a
+/// terminal).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    Quiet,
+    Bar,
+}
+
+/// The result of an evaluation. Accuracies are fractions in `[0, 1]`, not percents.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EvalReport {
+    pub samples: usize,
+    pub classes: usize,
+    /// Fraction of samples whose prediction (see [`EvalReport::predictions`]) is the label.
+    pub top1: f64,
+    /// Fraction of samples whose label is among the `top5_k` best-ranked classes.
+    pub top5: f64,
+    /// The k of `top5`: 5, or the number of classes when there are fewer.
+    pub top5_k: usize,
+    /// `confusion[true][predicted]` sample counts.
+    pub confusion: Vec<Vec<u64>>,
+    /// Predicted class per sample, in input order: the index of the highest score, the lowest
+    /// such index on ties. Not in the JSON (see [`write_predictions`]).
+    #[serde(skip)]
+    pub predictions: Vec<i64>,
+    pub images_per_s: f64,
+    /// Wall-clock seconds of the predictions.
+    pub seconds: f64,
+}
+
+#[derive(Debug, Error)]
+pub enum EvalError<E> {
+    #[error("{inputs} inputs but {labels} labels")]
+    LengthMismatch { inputs: usize, labels: usize },
+    #[error("nothing to evaluate: no samples or no classes")]
+    Empty,
+    #[error("label {label} of sample {index} is out of range (classes 0..{classes})")]
+    Label {
+        index: usize,
+        label: u8,
+        classes: usize,
+    },
+    #[error("sample {index}: {error}")]
+    Predict { index: usize, error: E },
+    #[error("sample {index}: the model gave {got} scores for {classes} classes")]
+    ScoreCount {
+        index: usize,
+        got: usize,
+        classes: usize,
+    },
+}
+
+/// Per sample: the predicted class and the label's rank (see [`rank`]), or its error; `None`
+/// when skipped after an earlier failure.
+type Outcome<E> = Option<Result<(usize, usize), EvalError<E>>>;
+
+/// How many classes rank ahead of `class`: a higher score, or an equal score and a lower
+/// index. Rank 0 is the prediction; `class` is in the top k when its rank is below k.
+fn rank(scores: &[i64], class: usize) -> usize {
+    let s = scores[class];
+    let ahead = |(j, &t): (usize, &i64)| t > s || (t == s && j < class);
+    scores.iter().enumerate().filter(|&x| ahead(x)).count()
+}
+
+fn bar(progress: Progress, n: usize) -> ProgressBar {
+    if progress == Progress::Quiet {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(n as u64), ProgressDrawTarget::stderr());
+    match ProgressStyle::with_template("{bar:40} {pos}/{len} images, {per_sec}, ETA {eta}") {
+        Ok(style) => bar.with_style(style),
+        Err(_) => bar,
+    }
+}
+
+/// Scores every input with `predict` (one integer score per class, e.g. the final layer's
+/// outputs), in parallel, and compares the best-ranked classes with `labels`.
+///
+/// Ties are broken toward the lower class index, both for the prediction and for top-k. On
+/// errors the one of the lowest sample index is returned, whatever the thread timing.
+pub fn evaluate<F, E>(
+    inputs: &[Array3<i64>],
+    labels: &[u8],
+    classes: usize,
+    predict: F,
+    progress: Progress,
+) -> Result<EvalReport, EvalError<E>>
+where
+    F: Fn(&Array3<i64>) -> Result<Vec<i64>, E> + Sync,
+    E: Send,
+{
+    if inputs.len() != labels.len() {
+        return Err(EvalError::LengthMismatch {
+            inputs: inputs.len(),
+            labels: labels.len(),
+        });
+    }
+    if inputs.is_empty() || classes == 0 {
+        return Err(EvalError::Empty);
+    }
+    if let Some(index) = labels.iter().position(|&l| usize::from(l) >= classes) {
+        let label = labels[index];
+        return Err(EvalError::Label {
+            index,
+            label,
+            classes,
+        });
+    }
+    let k = classes.min(5);
+    let bar = bar(progress, inputs.len());
+    // Samples after an already failed one are skipped; the lowest failure always runs.
+    let failed = AtomicUsize::new(usize::MAX);
+    let start = Instant::now();
+    let outcomes: Vec<Outcome<E>> = (0..inputs.len())
+        .into_par_iter()
+        .map(|index| {
+            if index > failed.load(Ordering::Relaxed) {
+                return None;
+            }
+            let outcome = match predict(&inputs[index]) {
+                Err(error) => Err(EvalError::Predict { index, error }),
+                Ok(s) if s.len() != classes => Err(EvalError::ScoreCount {
+                    index,
+                    got: s.len(),
+                    classes,
+                }),
+                Ok(s) => Ok((argmax(&s), rank(&s, labels[index].into()))),
+            };
+            if outcome.is_err() {
+                failed.fetch_min(index, Ordering::Relaxed);
+            }
+            bar.inc(1);
+            Some(outcome)
+        })
+        .collect();
+    let seconds = start.elapsed().as_secs_f64();
+    bar.finish_and_clear();
+
+    let mut confusion = vec![vec![0u64; classes]; classes];
+    let mut predictions = Vec::with_capacity(inputs.len());
+    let (mut top1, mut topk) = (0usize, 0usize);
+    for (outcome, &label) in outcomes.into_iter().zip(labels) {
+        // A skipped sample comes after the failure that caused the skip, returned below.
+        let Some(outcome) = outcome else { continue };
+        let (pred, label_rank) = outcome?;
+        confusion[usize::from(label)][pred] += 1;
+        predictions.push(pred as i64);
+        top1 += usize::from(label_rank == 0);
+        topk += usize::from(label_rank < k);
+    }
+    let n = inputs.len() as f64;
+    Ok(EvalReport {
+        samples: inputs.len(),
+        classes,
+        top1: top1 as f64 / n,
+        top5: topk as f64 / n,
+        top5_k: k,
+        confusion,
+        predictions,
+        images_per_s: n / seconds.max(1e-9),
+        seconds,
+    })
+}
+
+/// The index of the highest score, the lowest such index on ties.
+fn argmax(scores: &[i64]) -> usize {
+    let mut best = 0;
+    for (j, &s) in scores.iter().enumerate() {
+        if s > scores[best] {
+            best = j;
+        }
+    }
+    best
+}
