@@ -96,3 +96,41 @@ fn bad_samples_are_refused() {
         &["layer 0", "input channels"],
     );
 }
+
+/// The reference MNIST checkpoint on the bundled 2,000-image test split, through the
+/// simulator: izer's own example network, so the accuracy must be high (≥ 98 %).
+#[test]
+fn evaluate_reference_mnist_on_bundled_data() {
+    let Some((y, c, _)) = mnist() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let pred = dir.path().join("pred.npy");
+    let out = qtool()
+        .args([
+            "sim",
+            "-q",
+            "--device",
+            "max78000",
+            "--evaluate",
+            "--json",
+            "-n",
+        ])
+        .arg(&y)
+        .arg("-c")
+        .arg(&c)
+        .arg("--predictions")
+        .arg(&pred)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["samples"], 2000);
+    assert!(v["top1"].as_f64().unwrap() >= 98.0, "{v}");
+    assert!(v["images_per_s"].as_f64().unwrap() > 0.0);
+    let p = qtool::checkpoint::npy::read_i64(&pred).unwrap();
+    assert_eq!(p.shape(), &[2000]);
+    assert!(p.iter().all(|c| (0..10).contains(c)));
+}

@@ -54,7 +54,7 @@ pub fn main() -> ExitCode {
     init_logging(cli.quiet);
     let result = match &cli.command {
         Command::Inspect(a) => inspect::run(a),
-        Command::Sim(a) => sim::run(a),
+        Command::Sim(a) => sim::run(a, cli.quiet),
     };
     match result {
         Ok(code) => code,

@@ -1,6 +1,7 @@
 //! `qtool sim`: flags → load + simulate → files and a verdict.
 
 use crate::checkpoint::npy;
+use crate::eval::Progress;
 use crate::ir::{Graph, Op};
 use crate::load::{LoadRequest, load_max78000};
 use crate::sim::{self, SimOptions};
@@ -55,7 +56,7 @@ pub struct SimArgs {
     /// Dataset folder for --evaluate (MNIST IDX files; default: the bundled MNIST).
     #[arg(long, value_name = "DIR", requires = "evaluate")]
     pub data: Option<PathBuf>,
-    /// With --evaluate: print one JSON object.
+    /// With --evaluate: print one JSON object (`top1`/`top5` in percent).
     #[arg(long, requires = "evaluate")]
     pub json: bool,
     /// With --evaluate: write the predicted class per sample as int64 `.npy`.
@@ -82,8 +83,58 @@ fn final_output(graph: &Graph, out: &Array3<i64>) -> ArrayD<i64> {
     }
 }
 
-pub fn run(a: &SimArgs) -> Result<ExitCode> {
+/// `--evaluate`: the test split through the simulator.
+fn evaluate(a: &SimArgs, quiet: bool) -> Result<ExitCode> {
+    let dir = a
+        .data
+        .clone()
+        .unwrap_or_else(crate::data::bundled_mnist_dir);
+    let set = crate::data::load_mnist_split(&dir, crate::data::Split::Test)?;
+    let (_, h, w) = set.images.dim();
+    let req = LoadRequest {
+        network: a.network.clone(),
+        checkpoint: Some(a.checkpoint.clone()),
+        input_shape: Some(crate::ir::Shape::d2(1, h, w)),
+        ..Default::default()
+    };
+    let built = load_max78000(&req)?;
+    crate::device::max78000::check_graph(&built.graph)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", a.network.display()))?;
+    let progress = if quiet {
+        Progress::Quiet
+    } else {
+        Progress::Bar
+    };
+    let opts = SimOptions {
+        avg_pool_rounding: a.avg_pool_rounding,
+    };
+    let report = crate::eval::evaluate_simulator(&built.graph, &set, opts, progress)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+    if let Some(p) = &a.predictions {
+        crate::eval::write_predictions(p, &report)?;
+    }
+    let text = if a.json {
+        let v = serde_json::json!({
+            "top1": 100.0 * report.top1,
+            "top5": 100.0 * report.top5,
+            "samples": report.samples,
+            "images_per_s": report.images_per_s,
+            "seconds": report.seconds,
+            "confusion": report.confusion,
+        });
+        serde_json::to_string_pretty(&v)? + "\n"
+    } else {
+        format!("{report}\n{}", report.confusion_table())
+    };
+    super::print_stdout(&text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn run(a: &SimArgs, quiet: bool) -> Result<ExitCode> {
     let Device::Max78000 = a.device;
+    if a.evaluate {
+        return evaluate(a, quiet);
+    }
     let Some(input_path) = &a.input else {
         bail!("--input is required")
     };

@@ -6,10 +6,12 @@
 //! (`crate::data`).
 
 mod report;
+mod simulator;
 #[cfg(test)]
 mod tests;
 
 pub use report::write_predictions;
+pub use simulator::evaluate_simulator;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use ndarray::Array3;
