@@ -1,18 +1,26 @@
-//! MAX78000 CNN accelerator: hardware limits, placement data, checks and resource use.
+//! MAX78000 CNN accelerator: hardware limits, placement data, checks, resource use, address
+//! map and known-answer data (`sampleoutput.h`).
 
 mod check;
+mod kat;
 mod kernel_map;
 mod kernels;
 mod limits;
+mod memmap;
 mod placement;
 mod resources;
 #[cfg(test)]
 mod testutil;
 
 pub use check::{LimitError, check_graph, violations, violations_with};
+pub use kat::{
+    CheckWord, KatError, KatMismatch, KatOptions, Run, RunHeader, check_words, compare,
+    parse_sample_output, render_sample_output, runs, sample_output_words,
+};
 pub use kernel_map::{KernelMap, allocate_kernels};
 pub use kernels::{KernelGeometry, KernelLayout, ProcessorColumns};
 pub use limits::{Expansion, Limits, MAX78000};
+pub use memmap::{DATA_MEMORY_BASE, QUADRANT_STRIDE, data_address};
 pub use placement::{
     DataBuffer, DataFormat, NetworkPlacement, OutputWidth, Placement, ProcessorMask, UnloadRegion,
 };
