@@ -1,6 +1,8 @@
 //! `qtool sim`: flags → load + simulate → files and a verdict.
 
+use crate::atomic::write_bytes_atomic;
 use crate::checkpoint::npy;
+use crate::device::max78000::{self as kat, KatOptions};
 use crate::eval::Progress;
 use crate::ir::{Graph, Op};
 use crate::load::{LoadRequest, load_max78000};
@@ -47,11 +49,25 @@ pub struct SimArgs {
     /// Write per-layer integer data (data.npy, weights.npy, bias.npy) into this folder.
     #[arg(long, value_name = "DIR")]
     pub log_intermediate: Option<PathBuf>,
+    /// Write the known-answer header (izer's `sampleoutput.h` format) for this input.
+    #[arg(long, value_name = "FILE")]
+    pub write_kat: Option<PathBuf>,
+    /// Compare the simulated output with a `sampleoutput.h` (izer's or ours): exit 0 and
+    /// print `KAT passed`, or exit 1 naming the first mismatching address.
+    #[arg(long, value_name = "FILE")]
+    pub expect: Option<PathBuf>,
+    /// izer `--mlator` (accepted for command-line compatibility; the known-answer words are
+    /// the same).
+    #[arg(long)]
+    pub mlator: bool,
+    /// izer `--max-checklines N`: limit the number of checked values.
+    #[arg(long, value_name = "N")]
+    pub max_checklines: Option<usize>,
     /// Round 2-D average pooling (half away from zero, as izer's simulation does).
     #[arg(long)]
     pub avg_pool_rounding: bool,
     /// Run the whole test split of a dataset through the simulator.
-    #[arg(long, conflicts_with_all = ["input", "output", "log_intermediate"])]
+    #[arg(long, conflicts_with_all = ["input", "output", "log_intermediate", "write_kat", "expect"])]
     pub evaluate: bool,
     /// Dataset folder for --evaluate (MNIST IDX files; default: the bundled MNIST).
     #[arg(long, value_name = "DIR", requires = "evaluate")]
@@ -165,6 +181,33 @@ pub fn run(a: &SimArgs, quiet: bool) -> Result<ExitCode> {
     let last = result.outputs.last().context("the network has no layers")?;
     if let Some(path) = &a.output {
         npy::write_i64(path, &final_output(&built.graph, last))?;
+    }
+    let kat = KatOptions {
+        mlator: a.mlator,
+        max_checklines: a.max_checklines,
+    };
+    let words = kat::sample_output_words(
+        &kat::check_words(&built.graph, &result.outputs, &kat)?,
+        &kat,
+    );
+    if let Some(path) = &a.write_kat {
+        write_bytes_atomic(path, kat::render_sample_output(&words).as_bytes())
+            .with_context(|| format!("{}: cannot write", path.display()))?;
+    }
+    if let Some(path) = &a.expect {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("{}: cannot read", path.display()))?;
+        let expected = kat::parse_sample_output(&text, &path.display().to_string())?;
+        return Ok(match kat::compare(&expected, &words) {
+            Ok(n) => {
+                super::print_stdout(&format!("KAT passed ({n} values)\n"))?;
+                ExitCode::SUCCESS
+            }
+            Err(m) => {
+                eprintln!("KAT failed: {m}");
+                ExitCode::from(1)
+            }
+        });
     }
     let text: Vec<String> = last.iter().map(i64::to_string).collect();
     super::print_stdout(&format!("output: {}\n", text.join(" ")))?;
