@@ -142,4 +142,41 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn dilation_equals_a_stretched_kernel() {
+        // Conv1d, k = 3, dilation 2 ≡ k = 5 with zeros between the taps.
+        let x = Array3::from_shape_fn((2, 11, 1), |(c, i, _)| {
+            (c as i64 * 13 + i as i64 * 7) % 41 - 20
+        });
+        let w: Vec<i32> = (0..3 * 2 * 3).map(|i: i32| i * 5 % 17 - 8).collect();
+        let dilated = Kernel {
+            out: 3,
+            inp: 2,
+            kh: 3,
+            kw: 1,
+            w: w.clone(),
+        };
+        let mut stretched = vec![0i32; 3 * 2 * 5];
+        for (r, taps) in w.chunks(3).enumerate() {
+            for (t, v) in taps.iter().enumerate() {
+                stretched[r * 5 + 2 * t] = *v;
+            }
+        }
+        let stretched = Kernel {
+            out: 3,
+            inp: 2,
+            kh: 5,
+            kw: 1,
+            w: stretched,
+        };
+        let pad = Padding {
+            before: [1, 0],
+            after: [1, 0],
+        };
+        assert_eq!(
+            correlate(&x, &dilated, pad, [1, 1], [2, 1]),
+            correlate(&x, &stretched, pad, [1, 1], [1, 1])
+        );
+    }
 }
