@@ -173,16 +173,9 @@ fn truncated_safetensors() {
 }
 
 fn npy(dir: &Path, name: &str, descr: &str, shape: &str, payload: &[u8]) -> PathBuf {
-    let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-    bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
-    bytes.extend_from_slice(header.as_bytes());
-    bytes.extend_from_slice(payload);
-    write(dir, name, &bytes)
+    let p = dir.join(name);
+    common::write_npy(&p, descr, shape, payload);
+    p
 }
 
 #[test]

@@ -56,17 +56,8 @@ fn fails_with(args: &[&std::ffi::OsStr], needles: &[&str]) {
 }
 
 fn npy(dir: &std::path::Path, descr: &str, shape: &str, payload_len: usize) -> PathBuf {
-    let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-    bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
-    bytes.extend_from_slice(header.as_bytes());
-    bytes.resize(bytes.len() + payload_len, 0);
     let p = dir.join("sample.npy");
-    std::fs::write(&p, bytes).unwrap();
+    common::write_npy(&p, descr, shape, &vec![0; payload_len]);
     p
 }
 

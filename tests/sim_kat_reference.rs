@@ -6,8 +6,7 @@ mod common;
 
 use assert_cmd::Command;
 use qtool::device::max78000::{KatOptions, check_words, parse_sample_output, sample_output_words};
-use qtool::load::{LoadRequest, load_max78000};
-use qtool::sim::{SimOptions, input_tensor, simulate};
+use qtool::sim::{SimOptions, simulate};
 use std::path::{Path, PathBuf};
 
 /// izer options from CMD.txt that change the known-answer data, as qtool flags.
@@ -57,14 +56,7 @@ fn sample_output_matches_izer_for_all_golden_networks() {
         let sim_opts = SimOptions {
             avg_pool_rounding: flags.iter().any(|f| f == "--avg-pool-rounding"),
         };
-        let req = LoadRequest {
-            network: yaml,
-            checkpoint: Some(ckpt),
-            sample_input: Some(sample.clone()),
-            ..Default::default()
-        };
-        let built = load_max78000(&req).unwrap();
-        let input = input_tensor(&qtool::checkpoint::npy::read_i64(&sample).unwrap()).unwrap();
+        let (built, input) = common::load_reference(&yaml, &ckpt, &sample);
         let outputs = simulate(&built.graph, &input, sim_opts).unwrap().outputs;
         let ours = sample_output_words(&check_words(&built.graph, &outputs, &opts).unwrap(), &opts);
         let file = g.join("sampleoutput.h");

@@ -4,21 +4,13 @@
 mod common;
 
 use qtool::checkpoint::npy;
-use qtool::load::{LoadRequest, load_max78000};
-use qtool::sim::{SimOptions, input_tensor, simulate};
+use qtool::sim::{SimOptions, simulate};
 
 fn run(name: &str) -> Option<Vec<ndarray::Array3<i64>>> {
     let (_, yaml, ckpt, sample) = common::reference_networks()
         .into_iter()
         .find(|n| n.0 == name)?;
-    let req = LoadRequest {
-        network: yaml,
-        checkpoint: Some(ckpt),
-        sample_input: Some(sample.clone()),
-        ..Default::default()
-    };
-    let built = load_max78000(&req).unwrap();
-    let input = input_tensor(&npy::read_i64(&sample).unwrap()).unwrap();
+    let (built, input) = common::load_reference(&yaml, &ckpt, &sample);
     Some(
         simulate(&built.graph, &input, SimOptions::default())
             .unwrap()
@@ -80,14 +72,11 @@ fn mnist_intermediate_log_matches_izer() {
         return;
     };
     let m = dir.join("mnist");
-    let req = LoadRequest {
-        network: m.join("mnist-chw-ai85.yaml"),
-        checkpoint: Some(m.join("ai85-mnist-qat8-q.pth.tar")),
-        sample_input: Some(m.join("sample_mnist.npy")),
-        ..Default::default()
-    };
-    let built = load_max78000(&req).unwrap();
-    let input = input_tensor(&npy::read_i64(&m.join("sample_mnist.npy")).unwrap()).unwrap();
+    let (built, input) = common::load_reference(
+        &m.join("mnist-chw-ai85.yaml"),
+        &m.join("ai85-mnist-qat8-q.pth.tar"),
+        &m.join("sample_mnist.npy"),
+    );
     let traces = qtool::sim::Prepared::new(&built.graph)
         .unwrap()
         .run(&input, SimOptions::default(), true)

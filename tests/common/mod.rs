@@ -56,3 +56,36 @@ pub fn reference_networks() -> Vec<(String, PathBuf, PathBuf, PathBuf)> {
     );
     out
 }
+
+/// Write a `.npy` file with the given dtype descriptor and shape text, and `payload` bytes.
+pub fn write_npy(path: &std::path::Path, descr: &str, shape: &str, payload: &[u8]) {
+    let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    bytes.extend_from_slice(header.as_bytes());
+    bytes.extend_from_slice(payload);
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// A reference network loaded into the IR with its checkpoint, and its sample as `[C,H,W]`.
+pub fn load_reference(
+    yaml: &std::path::Path,
+    ckpt: &std::path::Path,
+    sample: &std::path::Path,
+) -> (qtool::netdesc::max78000::Built, ndarray::Array3<i64>) {
+    let req = qtool::load::LoadRequest {
+        network: yaml.to_path_buf(),
+        checkpoint: Some(ckpt.to_path_buf()),
+        sample_input: Some(sample.to_path_buf()),
+        ..Default::default()
+    };
+    let built =
+        qtool::load::load_max78000(&req).unwrap_or_else(|e| panic!("{}: {e}", yaml.display()));
+    let input =
+        qtool::sim::input_tensor(&qtool::checkpoint::npy::read_i64(sample).unwrap()).unwrap();
+    (built, input)
+}

@@ -52,37 +52,28 @@ impl Checker<'_> {
                 ),
             );
         }
-        let (h, w) = node.in_shape.dims.hw();
-        if h.max(w) > lim.max_row_col {
-            self.push(
-                i,
-                "in_dim",
-                format!(
-                    "input dimension {h}x{w} exceeds the maximum of {}",
-                    lim.max_row_col
-                ),
-            );
+        for (what, shape) in [("input", node.in_shape), ("output", node.out_shape)] {
+            let (h, w) = shape.dims.hw();
+            if h.max(w) > lim.max_row_col {
+                self.push(
+                    i,
+                    "in_dim",
+                    format!(
+                        "{what} dimension {h}x{w} exceeds the maximum of {}",
+                        lim.max_row_col
+                    ),
+                );
+            }
         }
-        let (oh, ow) = node.out_shape.dims.hw();
-        if oh.max(ow) > lim.max_row_col {
-            self.push(
-                i,
-                "in_dim",
-                format!(
-                    "output dimension {oh}x{ow} exceeds the maximum of {}",
-                    lim.max_row_col
-                ),
-            );
-        }
-        let frame = h * w * l.input.passes;
+        let frame = node.in_shape.dims.pixels() * l.input.passes;
         if frame >= lim.frame_size_max {
             let m = lim.frame_size_max;
             self.push(
                 i,
                 "in_dim",
                 format!(
-                    "input frame {h}x{w} × {} passes = {frame} reaches the maximum of {m}",
-                    l.input.passes
+                    "input frame {} × {} passes = {frame} reaches the maximum of {m}",
+                    node.in_shape, l.input.passes
                 ),
             );
         }
