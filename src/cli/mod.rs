@@ -24,6 +24,12 @@ pub enum Command {
     /// Show a network layer by layer: shapes, operators, quantization and device resources.
     Inspect(inspect::InspectArgs),
     /// Simulate a quantized network bit-exactly (known-answer tests, dataset evaluation).
+    ///
+    /// Matches izer's simulation, quirks included: 2-D average pooling truncates toward zero,
+    /// and with --avg-pool-rounding rounds half away from zero (izer's documentation says half
+    /// toward +∞; its simulation, which the known answers come from, rounds half away from
+    /// zero); 1-D average pooling always truncates; 32-bit outputs are the raw accumulator
+    /// without any shift; `--mlator` does not change the known-answer words.
     Sim(sim::SimArgs),
 }
 

@@ -18,12 +18,7 @@ pub enum Device {
     Max78000,
 }
 
-/// Simulate a quantized network bit-exactly as the MAX78000 computes it.
-///
-/// Matches izer's simulation, quirks included: average pooling truncates toward zero, and with
-/// --avg-pool-rounding rounds half away from zero (izer's documentation says half toward +∞,
-/// its simulation does half away from zero); 1-D average pooling always truncates; 32-bit
-/// outputs are the raw accumulator without any shift.
+/// Flags of `qtool sim` (the izer quirks it matches are listed in its `--help`).
 #[derive(Debug, Args)]
 pub struct SimArgs {
     /// Target device.
