@@ -68,6 +68,72 @@ pub fn write_bytes_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     write_atomic(path, |w| w.write_all(bytes))
 }
 
+/// Removes a temp directory on drop unless disarmed.
+struct TempDirGuard(Option<PathBuf>);
+
+impl Drop for TempDirGuard {
+    fn drop(&mut self) {
+        if let Some(p) = self.0.take() {
+            let _ = fs::remove_dir_all(p);
+        }
+    }
+}
+
+fn sibling(path: &Path, tag: &str) -> io::Result<PathBuf> {
+    let name = path
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no file name"))?;
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let file = format!(
+        ".{}.{tag}-{}-{n}",
+        name.to_string_lossy(),
+        std::process::id()
+    );
+    Ok(match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.join(file),
+        _ => PathBuf::from(file),
+    })
+}
+
+/// Writes a whole directory atomically: the files are written into a sibling temp directory,
+/// which then replaces `dir` by rename. An existing `dir` is an `AlreadyExists` error unless
+/// `overwrite`, and is checked before anything is written; with `overwrite` the old
+/// directory is moved aside, replaced, then deleted (restored if the replacement fails).
+pub fn write_dir_atomic(
+    dir: &Path,
+    files: &[(String, Vec<u8>)],
+    overwrite: bool,
+) -> io::Result<()> {
+    let exists = dir.exists();
+    if exists && !overwrite {
+        return Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            "exists; pass --overwrite to replace it",
+        ));
+    }
+    let tmp = sibling(dir, "tmp")?;
+    fs::create_dir(&tmp)?;
+    let mut guard = TempDirGuard(Some(tmp.clone()));
+    for (name, bytes) in files {
+        let mut f = File::create(tmp.join(name))?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    if exists {
+        let old = sibling(dir, "old")?;
+        fs::rename(dir, &old)?;
+        if let Err(e) = fs::rename(&tmp, dir) {
+            let _ = fs::rename(&old, dir);
+            return Err(e);
+        }
+        let _ = fs::remove_dir_all(&old);
+    } else {
+        fs::rename(&tmp, dir)?;
+    }
+    guard.0 = None;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,5 +208,34 @@ mod tests {
             fs::metadata(&p).unwrap().permissions().mode() & 0o777,
             0o750
         );
+    }
+
+    #[test]
+    fn directory_is_replaced_only_with_overwrite() {
+        let root = tempfile::tempdir().unwrap();
+        let out = root.path().join("proj");
+        let files = |text: &str| vec![("a.h".to_string(), text.as_bytes().to_vec())];
+        write_dir_atomic(&out, &files("one"), false).unwrap();
+        assert_eq!(fs::read_to_string(out.join("a.h")).unwrap(), "one");
+        let err = write_dir_atomic(&out, &files("two"), false).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(fs::read_to_string(out.join("a.h")).unwrap(), "one");
+        write_dir_atomic(&out, &files("three"), true).unwrap();
+        assert_eq!(fs::read_to_string(out.join("a.h")).unwrap(), "three");
+        let leftovers: Vec<_> = fs::read_dir(root.path())
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name() != "proj")
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+
+    #[test]
+    fn failed_write_leaves_nothing_behind() {
+        let root = tempfile::tempdir().unwrap();
+        let out = root.path().join("proj");
+        let bad = vec![("no/such/dir/a.h".to_string(), vec![1])];
+        assert!(write_dir_atomic(&out, &bad, false).is_err());
+        assert_eq!(fs::read_dir(root.path()).unwrap().count(), 0);
     }
 }
