@@ -10,7 +10,7 @@ mod memmap;
 mod placement;
 mod resources;
 #[cfg(test)]
-mod testutil;
+pub(crate) mod testutil;
 
 pub use check::{LimitError, check_graph, violations, violations_with};
 pub use kat::{

@@ -475,3 +475,187 @@ fn fifo_chw_loads(
         .map(|(f, w)| fifo_load(f, w, channels[f]))
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    //! Paths the golden networks do not take: operands, multi-pass gaps, CHW gaps, FIFOs.
+    use super::*;
+    use crate::device::max78000::ProcessorMask;
+    use crate::device::max78000::testutil::{conv2d, graph, node, place};
+    use crate::ir::{Eltwise, EltwiseOp, Op, Shape};
+
+    /// `data[c][r][x] = f(c, r·W + x)`.
+    fn data(c: usize, h: usize, w: usize, f: impl Fn(usize, usize) -> i64) -> Array3<i64> {
+        Array3::from_shape_fn((c, h, w), |(c, r, x)| f(c, r * w + x))
+    }
+
+    fn summary(loads: &[InputLoad]) -> Vec<(String, u32, usize)> {
+        loads
+            .iter()
+            .map(|l| (l.name.clone(), l.address, l.words.len()))
+            .collect()
+    }
+
+    #[test]
+    fn c_define_layout() {
+        let mut s = String::new();
+        c_define(&mut s, "X", &(0..10).collect::<Vec<u32>>(), 8, 8);
+        assert_eq!(
+            s,
+            "#define X { \\\n  0x00000000, 0x00000001, 0x00000002, 0x00000003, 0x00000004, \
+             0x00000005, 0x00000006, 0x00000007, \\\n  0x00000008, 0x00000009 \\\n}\n"
+        );
+        let mut s = String::new();
+        c_define(&mut s, "B", &[0xab, 1], 2, 16);
+        assert_eq!(s, "#define B { \\\n  0xab, 0x01 \\\n}\n");
+    }
+
+    #[test]
+    fn hwc_two_operands_interleave_per_pixel() {
+        let mut n = node(Op::Eltwise(EltwiseOp::Add), Shape::d2(3, 2, 2));
+        n.eltwise = Some(Eltwise {
+            op: EltwiseOp::Add,
+            operands: 2,
+            pool_first: true,
+        });
+        place(&mut n).in_offset = 0x100;
+        let g = graph(vec![n]);
+        let input = data(6, 2, 2, |c, p| (16 * c + p) as i64);
+        let loads = input_loads(&g, &input, &InputOptions::default()).unwrap();
+        assert_eq!(summary(&loads), [("SAMPLE_INPUT_0".into(), 0x5040_0100, 8)]);
+        // Word per (pixel, operand): channels 0–2 of operand op are data channels 3·op + 0…2.
+        assert_eq!(loads[0].words[0], 0x0020_1000);
+        assert_eq!(loads[0].words[1], 0x0050_4030);
+        assert_eq!(loads[0].words[6], 0x0023_1303);
+        assert_eq!(loads[0].words[7], 0x0053_4333);
+        assert_eq!(loads[0].channels, [(0, 2)]);
+    }
+
+    #[test]
+    fn hwc_multi_pass_merges_passes_per_pixel() {
+        // 72 channels: 2 passes of 36 on processors 0–35 (quads 0, 4, …, 32).
+        let g = graph(vec![conv2d(72, 8, 1, 1)]);
+        let input = data(72, 1, 1, |c, _| c as i64 - 64);
+        let loads = input_loads(&g, &input, &InputOptions::default()).unwrap();
+        assert_eq!(loads.len(), 9);
+        for (q, l) in loads.iter().enumerate() {
+            let p = 4 * q as u32;
+            assert_eq!(l.name, format!("SAMPLE_INPUT_{p}"));
+            assert_eq!(Some(l.address), data_address(&MAX78000, p, 0, 0));
+            assert_eq!(
+                l.channels,
+                [(4 * q, 4 * q + 3), (36 + 4 * q, 36 + 4 * q + 3)]
+            );
+            for (e, w) in l.words.iter().enumerate() {
+                let expect = (0..4)
+                    .map(|b| byte((36 * e + 4 * q + b) as i64 - 64) << (8 * b))
+                    .fold(0, |a, v| a | v);
+                assert_eq!(*w, expect, "quad {q} pass {e}");
+            }
+        }
+    }
+
+    #[test]
+    fn hwc_gaps_in_the_quad_take_channels_in_rank_order() {
+        let mut n = conv2d(3, 4, 1, 1);
+        place(&mut n).processors = ProcessorMask(0b1011 << 16);
+        let g = graph(vec![n]);
+        let input = data(3, 1, 1, |c, _| c as i64 + 1);
+        let loads = input_loads(&g, &input, &InputOptions::default()).unwrap();
+        assert_eq!(
+            summary(&loads),
+            [("SAMPLE_INPUT_16".into(), 0x5080_0000, 1)]
+        );
+        assert_eq!(loads[0].words, [0x0300_0201]);
+    }
+
+    #[test]
+    fn chw_four_pixels_per_word_zero_filled() {
+        let mut n = conv2d(3, 4, 3, 3);
+        let p = place(&mut n);
+        p.data_format = DataFormat::Chw;
+        p.processors = ProcessorMask(0x111);
+        p.in_offset = 0x40;
+        let g = graph(vec![n]);
+        let input = data(3, 3, 3, |c, p| (0x10 * c + p) as i64);
+        let loads = input_loads(&g, &input, &InputOptions::default()).unwrap();
+        assert_eq!(
+            summary(&loads),
+            [
+                ("SAMPLE_INPUT_0".into(), 0x5040_0040, 3),
+                ("SAMPLE_INPUT_4".into(), 0x5040_8040, 3),
+                ("SAMPLE_INPUT_8".into(), 0x5041_0040, 3),
+            ]
+        );
+        assert_eq!(loads[1].words, [0x1312_1110, 0x1716_1514, 0x0000_0018]);
+    }
+
+    #[test]
+    fn chw_multi_pass_is_rejected() {
+        let mut n = conv2d(65, 4, 2, 1);
+        place(&mut n).data_format = DataFormat::Chw;
+        let g = graph(vec![n]);
+        let input = data(65, 2, 2, |_, _| 0);
+        assert_eq!(
+            input_loads(&g, &input, &InputOptions::default()),
+            Err(EmitError::MultiPassChw { channels: 65 })
+        );
+    }
+
+    #[test]
+    fn input_shape_must_match_layer_0() {
+        let g = graph(vec![conv2d(3, 4, 4, 3)]);
+        let input = data(3, 4, 5, |_, _| 0);
+        assert!(matches!(
+            input_loads(&g, &input, &InputOptions::default()),
+            Err(EmitError::InputShape { .. })
+        ));
+    }
+
+    #[test]
+    fn fifo_hwc_one_fifo_per_quadrant_used() {
+        let mut n = conv2d(6, 4, 1, 3);
+        place(&mut n).processors = ProcessorMask(0x3_000f);
+        let g = graph(vec![n]);
+        let input = data(6, 1, 1, |c, _| c as i64 + 1);
+        let opts = InputOptions { fifo: true };
+        let loads = input_loads(&g, &input, &opts).unwrap();
+        assert_eq!(
+            summary(&loads),
+            [
+                ("SAMPLE_INPUT_0".into(), 0x5000_0008, 1),
+                ("SAMPLE_INPUT_1".into(), 0x5000_000c, 1),
+            ]
+        );
+        assert_eq!(loads[0].words, [0x0403_0201]);
+        assert_eq!(loads[1].words, [0x0000_0605]);
+        assert_eq!(loads[1].target, LoadTarget::Fifo(1));
+
+        // Quadrants 0 and 2: the second group would go to FIFO 2 of 2 (izer fails too).
+        let mut n = conv2d(8, 4, 1, 3);
+        place(&mut n).processors = ProcessorMask(0xf_0000_000f);
+        let g = graph(vec![n]);
+        let input = data(8, 1, 1, |_, _| 0);
+        assert!(matches!(
+            input_loads(&g, &input, &opts),
+            Err(EmitError::ProcessorMap { .. })
+        ));
+    }
+
+    #[test]
+    fn fifo_chw_one_channel_per_fifo() {
+        let mut n = conv2d(2, 4, 3, 3);
+        let p = place(&mut n);
+        p.data_format = DataFormat::Chw;
+        p.processors = ProcessorMask(0x1_0001);
+        let g = graph(vec![n]);
+        let input = data(2, 3, 3, |c, p| (0x10 * c + p) as i64);
+        let text = sampledata_h(&g, &input, &InputOptions { fifo: true }).unwrap();
+        assert!(
+            text.contains(
+                "#define SAMPLE_INPUT_1 { \\\n  0x13121110, 0x17161514, 0x00000018 \\\n}\n"
+            )
+        );
+        assert!(text.starts_with("// @generated by qtool"));
+    }
+}
