@@ -10,11 +10,11 @@ mod memmap;
 mod placement;
 mod resources;
 #[cfg(test)]
-mod testutil;
+pub(crate) mod testutil;
 
 pub use check::{LimitError, check_graph, violations, violations_with};
 pub use kat::{
-    CheckWord, KatError, KatMismatch, KatOptions, Run, RunHeader, check_words, compare,
+    CheckWord, KatError, KatMismatch, KatOptions, Run, RunHeader, c_define, check_words, compare,
     parse_sample_output, render_sample_output, runs, sample_output_words,
 };
 pub use kernel_map::{KernelMap, allocate_kernels};

@@ -21,7 +21,7 @@ mod tests;
 
 pub use entries::check_words;
 pub use parse::{Run, compare, parse_sample_output, runs};
-pub use render::{render_sample_output, sample_output_words};
+pub use render::{c_define, render_sample_output, sample_output_words};
 
 use std::fmt;
 use thiserror::Error;
