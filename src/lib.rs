@@ -6,6 +6,7 @@ pub mod checkpoint;
 pub mod cli;
 pub mod data;
 pub mod device;
+pub mod emit;
 pub mod eval;
 pub mod inspect;
 pub mod ir;

@@ -1,0 +1,8 @@
+//! MAX78000 embedded-code files in the text izer (ai8x-synthesis) writes, default options.
+//!
+//! Owns the C text of each file and the shared `#define` formatter. Must not allocate
+//! memory or derive layouts: `crate::device::max78000` does that.
+
+mod weights_h;
+
+pub use weights_h::{EmitError, bias_memory, c_define, kernel_memory, weights_h};
