@@ -1,5 +1,6 @@
-//! Back ends that write deployable source text for a placed graph, one sub-module per device.
+//! Back ends that write deployable text (C headers and sources) from a placed graph.
 //!
-//! Owns nothing but the module tree; each emitter owns its own file format.
+//! Owns file formats only: every number written comes from `device` (allocation, memory
+//! images, addresses). Must not decide placement or compute network arithmetic.
 
 pub mod max78000;

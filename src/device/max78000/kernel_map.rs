@@ -1,12 +1,14 @@
 //! Kernel memory of the network: where izer's greedy allocator puts each layer's block (the
 //! "Kernel map" of izer's log), with kernel deduplication.
 //!
-//! Owns the allocation order and search. Must not compute a layer's footprint (`kernels`).
+//! Owns the allocation order and search, and the resulting memory image (which bytes land in
+//! which column). Must not compute a layer's footprint or byte order (`kernels`).
 
 use super::check::LimitError;
 use super::kernels::KernelGeometry;
 use super::limits::Limits;
 use crate::ir::{Graph, NodeId};
+use std::collections::BTreeMap;
 
 /// Kernel memory after izer's greedy allocation: the owner of every column.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,6 +135,39 @@ pub fn allocate_kernels(graph: &Graph, limits: &Limits) -> Result<KernelMap, Lim
         }
     }
     Ok(map)
+}
+
+/// Contents of kernel memory after allocation: per processor, the used columns (zero padding
+/// included) with their bytes `B[0..9]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KernelImage {
+    pub columns: Vec<BTreeMap<u32, Vec<u8>>>,
+}
+
+/// Fill the blocks of `map` with each layer's kernel bytes (deduplicated layers write
+/// nothing). `Err(layer)`: a placed layer has no weights, or weights of the wrong shape.
+pub fn kernel_image(
+    graph: &Graph,
+    limits: &Limits,
+    map: &KernelMap,
+) -> Result<KernelImage, NodeId> {
+    let mut image = KernelImage {
+        columns: vec![BTreeMap::new(); limits.processors as usize],
+    };
+    for (layer, offs) in map.offsets.iter().enumerate() {
+        let Some(offs) = offs else { continue };
+        let Some(geo) = KernelGeometry::of(graph, layer, limits) else {
+            continue;
+        };
+        let rows = geo.kernel_rows(&graph.nodes[layer]).ok_or(layer)?;
+        for pb in geo.fill(limits, &rows) {
+            let target = &mut image.columns[pb.processor as usize];
+            for (c, bytes) in pb.columns {
+                target.insert(offs + c, bytes);
+            }
+        }
+    }
+    Ok(image)
 }
 
 /// An earlier layer whose kernels `layer` reuses (izer deduplicates identical kernels).

@@ -1,5 +1,5 @@
 //! MAX78000 address map as the Arm core sees it over APB (spec `weights-h.md` §1): where a
-//! processor's data memory lives.
+//! processor's data, kernel and bias memory live.
 //!
 //! Owns the address constants; sizes and counts stay in `limits.rs`. Must not know about
 //! graphs or file formats.
@@ -10,6 +10,26 @@ use super::limits::Limits;
 pub const DATA_MEMORY_BASE: u32 = 0x5040_0000;
 /// Distance between the register and memory blocks of consecutive quadrants.
 pub const QUADRANT_STRIDE: u32 = 0x40_0000;
+
+/// Address of bias memory, quadrant 0, byte 0 (one byte per 32-bit word).
+pub const BIAS_MEMORY_BASE: u32 = 0x5010_8000;
+/// Address of kernel memory, processor 0, column 0 (one 72-bit word per 16-byte window).
+pub const KERNEL_MEMORY_BASE: u32 = 0x5018_0000;
+/// Distance between the kernel memories of consecutive processors of a quadrant.
+pub const KERNEL_PROCESSOR_STRIDE: u32 = 0x4000;
+
+/// Base address of `processor`'s kernel memory (its column 0).
+pub fn kernel_base(limits: &Limits, processor: u32) -> u32 {
+    let per_quadrant = limits.processors_per_quadrant;
+    KERNEL_MEMORY_BASE
+        + (processor / per_quadrant) * QUADRANT_STRIDE
+        + (processor % per_quadrant) * KERNEL_PROCESSOR_STRIDE
+}
+
+/// Base address of quadrant `quadrant`'s bias memory.
+pub fn bias_base(quadrant: u32) -> u32 {
+    BIAS_MEMORY_BASE + quadrant * QUADRANT_STRIDE
+}
 
 /// Byte address of the data-memory word at `word` (32-bit words) inside the instance of
 /// `processor`, plus a byte offset `offset`; `None` past the 32-bit address space.
@@ -38,5 +58,13 @@ mod tests {
         assert_eq!(data_address(&MAX78000, 16, 0x2000, 0), Some(0x5080_2000));
         assert_eq!(data_address(&MAX78000, 63, 0, 0), Some(0x5101_8000));
         assert_eq!(data_address(&MAX78000, 0, 0, 1 << 31), None);
+    }
+
+    #[test]
+    fn kernel_and_bias_bases() {
+        assert_eq!(kernel_base(&MAX78000, 0), 0x5018_0000);
+        assert_eq!(kernel_base(&MAX78000, 17), 0x5058_4000);
+        assert_eq!(kernel_base(&MAX78000, 63), 0x50db_c000);
+        assert_eq!(bias_base(3), 0x50d0_8000);
     }
 }

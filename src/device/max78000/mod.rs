@@ -17,16 +17,19 @@ pub use kat::{
     CheckWord, KatError, KatMismatch, KatOptions, Run, RunHeader, c_define, check_words, compare,
     parse_sample_output, render_sample_output, runs, sample_output_words,
 };
-pub use kernel_map::{KernelMap, allocate_kernels};
-pub use kernels::{KernelGeometry, KernelLayout, ProcessorColumns};
+pub use kernel_map::{KernelImage, KernelMap, allocate_kernels, kernel_image};
+pub use kernels::{KernelGeometry, KernelLayout, ProcessorBytes, ProcessorColumns};
 pub use limits::{Expansion, Limits, MAX78000};
-pub use memmap::{DATA_MEMORY_BASE, QUADRANT_STRIDE, data_address};
+pub use memmap::{
+    BIAS_MEMORY_BASE, DATA_MEMORY_BASE, KERNEL_MEMORY_BASE, KERNEL_PROCESSOR_STRIDE,
+    QUADRANT_STRIDE, bias_base, data_address, kernel_base,
+};
 pub use placement::{
     DataBuffer, DataFormat, NetworkPlacement, OutputWidth, Placement, ProcessorMask, UnloadRegion,
 };
 pub use resources::{
-    BiasMap, LayerResources, Totals, allocate_bias, data_bytes, graph_resources, layer_resources,
-    totals,
+    BiasMap, LayerResources, Totals, allocate_bias, bias_image, data_bytes, graph_resources,
+    layer_resources, totals,
 };
 
 mod describe;

@@ -1,7 +1,7 @@
 //! Resource use of a placed graph, for reports: per-layer kernel words, bias bytes and data
 //! memory, and network totals against the MAX78000 limits (including izer's bias allocation).
 //!
-//! Owns the bias-memory allocator and the data-memory size formulas. Must not decide whether
+//! Owns the bias-memory allocator (placement and contents) and the data-memory size formulas. Must not decide whether
 //! a graph is valid (`check` turns overflows into errors) nor lay out kernels (`kernels`).
 
 use super::kernel_map::allocate_kernels;
@@ -192,6 +192,31 @@ pub fn allocate_bias(graph: &Graph, limits: &Limits) -> BiasMap {
         map.fill[q as usize] += len;
     }
     map
+}
+
+/// Contents of the bias memories after `map`: per quadrant its `fill` bytes. A layer's values
+/// (`β & 0xFF`) start after the leading dummies of its output map (and after one zero byte
+/// for a streaming first layer); unused bytes are 0.
+pub fn bias_image(graph: &Graph, limits: &Limits, map: &BiasMap) -> Vec<Vec<u8>> {
+    let mut image: Vec<Vec<u8>> = map.fill.iter().map(|&f| vec![0; f as usize]).collect();
+    for (layer, place) in map.placement.iter().enumerate() {
+        let Some((q, offs)) = *place else { continue };
+        let node = &graph.nodes[layer];
+        let (Some(bias), Some(p)) = (&node.bias, node.annex.max78000()) else {
+            continue;
+        };
+        let lead = p.output_processors.first().unwrap_or(0) % limits.processors_per_data_instance;
+        let passes = limits.expansion(node.out_shape.channels).passes as u32;
+        let stream_pad = u32::from(layer == 0 && p.streaming);
+        let start = (offs + lead * passes + stream_pad) as usize;
+        let quadrant = &mut image[q as usize];
+        for (i, &b) in bias.iter().enumerate() {
+            if let Some(slot) = quadrant.get_mut(start + i) {
+                *slot = (b as i64 & 0xff) as u8;
+            }
+        }
+    }
+    image
 }
 
 /// Network totals against the limits.

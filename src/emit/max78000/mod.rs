@@ -1,6 +1,9 @@
-//! MAX78000 embedded project files generated from a placed graph (izer's `--embedded-code`
-//! output), one module per file.
+//! MAX78000 embedded-code files in the text izer (ai8x-synthesis) writes, default options.
 //!
-//! Owns nothing but the module tree; layout rules live in the per-file modules.
+//! Owns the C text of each file. Must not allocate memory or derive layouts:
+//! `crate::device::max78000` does that.
 
 pub mod sampledata_h;
+pub mod weights_h;
+
+pub use weights_h::{EmitError, bias_memory, c_define, kernel_memory, weights_h};

@@ -117,3 +117,109 @@ fn weight_bytes_follow_izer() {
     let b = |l| KernelGeometry::of(&g, l, &MAX78000).unwrap().weight_bytes();
     assert_eq!((b(0), b(1)), (36864, 18432));
 }
+
+/// `node` with weights `values` of its framework shape.
+fn with_weights(mut n: Node, values: Vec<f32>) -> Node {
+    let shape = n.weight_shape().unwrap();
+    n.weights = Some(ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&shape), values).unwrap());
+    n
+}
+
+/// Column bytes of processor 0 of a one-layer graph: `(column, B[0..9])`.
+fn filled(n: Node) -> Vec<(u32, Vec<u8>)> {
+    let g = graph(vec![n]);
+    let geo = KernelGeometry::of(&g, 0, &MAX78000).unwrap();
+    let rows = geo.kernel_rows(&g.nodes[0]).unwrap();
+    let mut bytes = geo.fill(&MAX78000, &rows);
+    let layout = geo.layout(&MAX78000);
+    for (b, l) in bytes.iter().zip(&layout.processors) {
+        let cols: Vec<u32> = b.columns.iter().map(|c| c.0).collect();
+        assert_eq!(cols, l.columns, "fill and layout agree on columns");
+    }
+    bytes.remove(0).columns
+}
+
+#[test]
+fn fill_3x3_eight_bit_puts_element_t_in_byte_t() {
+    let w: Vec<f32> = (0..18).map(|v| v as f32 - 9.0).collect();
+    let cols = filled(with_weights(conv2d(1, 2, 8, 3), w));
+    let b = |v: i32| (v & 0xff) as u8;
+    assert_eq!(cols[0], (0, (-9..0).map(b).collect()));
+    assert_eq!(cols[1], (1, (0..9).map(b).collect()));
+}
+
+#[test]
+fn fill_1x1_eight_bit_first_channel_in_last_byte() {
+    let w: Vec<f32> = (1..=10).map(|v| v as f32).collect();
+    let cols = filled(with_weights(conv2d(1, 10, 8, 1), w));
+    assert_eq!(cols[0], (0, vec![9, 8, 7, 6, 5, 4, 3, 2, 1]));
+    assert_eq!(cols[1], (1, vec![0, 0, 0, 0, 0, 0, 0, 0, 10]));
+}
+
+#[test]
+fn fill_four_bit_packs_output_pairs() {
+    // Output 2j in the low nibble, 2j+1 in the high nibble; −1 masks to 0xf.
+    let mut w = vec![0.0; 36];
+    w[0] = 1.0; // out 0, t 0
+    w[9 + 8] = -1.0; // out 1, t 8
+    w[18 + 4] = 7.0; // out 2, t 4
+    let cols = filled(bits(with_weights(conv2d(1, 4, 8, 3), w), WeightBits::B4));
+    assert_eq!(cols[0], (0, vec![0x01, 0, 0, 0, 0, 0, 0, 0, 0xf0]));
+    assert_eq!(cols[1], (1, vec![0, 0, 0, 0, 0x07, 0, 0, 0, 0]));
+}
+
+#[test]
+fn kernel_rows_rewrite_for_the_hardware() {
+    let c1 = |k: usize, d: usize| {
+        let c = Conv {
+            kernel: [k, 1],
+            pad: [0, 0],
+            dilation: [d, 1],
+            ..conv(1, 1)
+        };
+        let n = node(Op::Conv1d(c), Shape::d1(1, 64));
+        let w = (1..=k).map(|v| v as f32).collect();
+        let n = with_weights(n, w);
+        let geo = KernelGeometry::of_node(&n, false, &MAX78000).unwrap();
+        geo.kernel_rows(&n).unwrap()
+    };
+    assert_eq!(c1(3, 1), vec![vec![1, 2, 3]]);
+    assert_eq!(c1(3, 2), vec![vec![1, 0, 2, 0, 3]]); // stretched
+    assert_eq!(c1(3, 5), vec![vec![0, 1, 0, 0, 2, 0, 0, 3, 0]]); // 3×3, centre column
+    assert_eq!(c1(2, 9), vec![vec![0, 0, 0, 0, 1, 0, 0, 2, 0]]); // zero row on top
+
+    // ConvTranspose2d `[in, out, kh, kw]`: flipped, rows in `[out, in]` order.
+    let t = Conv {
+        stride: [2, 2],
+        output_pad: 1,
+        ..conv(2, 3)
+    };
+    let n = node(Op::ConvTranspose2d(t), Shape::d2(1, 4, 4));
+    let n = with_weights(n, (0..18).map(|v| v as f32).collect());
+    let geo = KernelGeometry::of_node(&n, false, &MAX78000).unwrap();
+    let rows = geo.kernel_rows(&n).unwrap();
+    assert_eq!(rows[0], (0..9).rev().collect::<Vec<i64>>());
+    assert_eq!(rows[1], (9..18).rev().collect::<Vec<i64>>());
+
+    // Streaming 1×1 → weight at the 3×3 centre.
+    let n = with_weights(conv2d(1, 1, 8, 1), vec![5.0]);
+    let geo = KernelGeometry::of_node(&n, true, &MAX78000).unwrap();
+    assert_eq!(
+        geo.kernel_rows(&n).unwrap(),
+        vec![vec![0, 0, 0, 0, 5, 0, 0, 0, 0]]
+    );
+}
+
+#[test]
+fn flatten_rows_are_pixel_major_with_the_pass_fastest() {
+    let w = ndarray::ArrayD::from_shape_vec(
+        ndarray::IxDyn(&[1, 72]),
+        (0..72).map(|v| v as f32).collect(),
+    )
+    .unwrap();
+    // 72 channels of one pixel: 2 passes of 36.
+    let rows = super::flatten_rows(&w, 1, 2, 36).unwrap();
+    assert_eq!(rows.len(), 36);
+    assert_eq!(rows[0], vec![0, 36]);
+    assert_eq!(rows[35], vec![35, 71]);
+}

@@ -110,3 +110,19 @@ fn totals_against_limits() {
     assert_eq!(full.kernel_high_water, None);
     assert!(!full.fits());
 }
+
+#[test]
+fn bias_image_skips_leading_dummies_and_the_streaming_pad() {
+    // Layer 0 streams (one zero byte first); its outputs start at processor 1 (one dummy).
+    let mut a = conv2d(1, 2, 8, 3);
+    a.bias = Some(ndarray::Array1::from_vec(vec![-1.0, 5.0]));
+    place(&mut a).streaming = true;
+    place(&mut a).output_processors = ProcessorMask(0b110);
+    let b = with_bias(conv2d(2, 3, 8, 3), 7.0);
+    let g = graph(vec![a, b]);
+    let map = allocate_bias(&g, &MAX78000);
+    let image = super::bias_image(&g, &MAX78000, &map);
+    // Layer 0 (4 bytes) first, then layer 1 (3 bytes): same quadrant, larger first.
+    assert_eq!(image[0], vec![0, 0, 0xff, 5, 7, 7, 7]);
+    assert!(image[1..].iter().all(Vec::is_empty));
+}
