@@ -2,6 +2,7 @@
 //!
 //! Exit codes: 0 success, 1 a check that ran and failed, 2 bad input or usage.
 
+mod convert;
 mod inspect;
 mod sim;
 
@@ -23,6 +24,9 @@ pub struct Cli {
 pub enum Command {
     /// Show a network layer by layer: shapes, operators, quantization and device resources.
     Inspect(inspect::InspectArgs),
+    /// Generate MAX78000 project files (today: the data headers weights.h, sampledata.h,
+    /// sampleoutput.h; requires --headers-only).
+    Convert(convert::ConvertArgs),
     /// Simulate a quantized network bit-exactly (known-answer tests, dataset evaluation).
     ///
     /// Matches izer's simulation, quirks included: 2-D average pooling truncates toward zero,
@@ -61,6 +65,7 @@ pub fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Inspect(a) => inspect::run(a),
         Command::Sim(a) => sim::run(a, cli.quiet),
+        Command::Convert(a) => convert::run(a),
     };
     match result {
         Ok(code) => code,

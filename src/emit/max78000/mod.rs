@@ -6,4 +6,4 @@
 pub mod sampledata_h;
 pub mod weights_h;
 
-pub use weights_h::{EmitError, bias_memory, c_define, kernel_memory, weights_h};
+pub use weights_h::{EmitError, bias_memory, kernel_memory, weights_h};

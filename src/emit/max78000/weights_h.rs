@@ -6,6 +6,7 @@
 //! (`crate::device::max78000`: `allocate_kernels`, `kernel_image`, `allocate_bias`,
 //! `bias_image`).
 
+use crate::device::max78000::c_define;
 use crate::device::max78000::{
     LimitError, Limits, MAX78000, allocate_bias, allocate_kernels, bias_image, kernel_base,
     kernel_image,
@@ -30,28 +31,6 @@ pub enum EmitError {
         fill: u32,
         limit: u32,
     },
-}
-
-/// izer's `c_define`: `#define NAME { \` then the values, `columns` per line, each formatted
-/// by `fmt`, separated by `", "`, closed by ` \` and `}`.
-pub fn c_define<T: Copy>(
-    name: &str,
-    values: &[T],
-    columns: usize,
-    fmt: impl Fn(T) -> String,
-) -> String {
-    let mut s = format!("#define {name} {{ \\\n  ");
-    for (i, &v) in values.iter().enumerate() {
-        s.push_str(&fmt(v));
-        if i + 1 < values.len() {
-            s.push_str(", ");
-            if (i + 1) % columns == 0 {
-                s.push_str("\\\n  ");
-            }
-        }
-    }
-    s.push_str(" \\\n}\n");
-    s
 }
 
 /// Kernel memory as izer's new kernel loader writes it (`--mexpress`): one chunk per run of
@@ -140,9 +119,8 @@ pub fn weights_h(graph: &Graph) -> Result<String, EmitError> {
     );
     for (q, bytes) in bias.iter().enumerate() {
         if !bytes.is_empty() {
-            s.push_str(&c_define(&format!("BIAS_{q}"), bytes, 16, |b| {
-                format!("0x{b:02x}")
-            }));
+            let values: Vec<u32> = bytes.iter().map(|b| u32::from(*b)).collect();
+            c_define(&mut s, &format!("BIAS_{q}"), &values, 2, 16);
         }
     }
     let mut words = Vec::new();
@@ -152,27 +130,13 @@ pub fn weights_h(graph: &Graph) -> Result<String, EmitError> {
         words.extend_from_slice(data);
     }
     words.push(0);
-    s.push_str(&c_define("KERNELS", &words, 8, |w| format!("0x{w:08x}")));
+    c_define(&mut s, "KERNELS", &words, 8, 8);
     Ok(s)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn define_text_matches_izer() {
-        let v: Vec<u32> = (0..10).collect();
-        assert_eq!(
-            c_define("X", &v, 8, |w| format!("0x{w:08x}")),
-            "#define X { \\\n  0x00000000, 0x00000001, 0x00000002, 0x00000003, 0x00000004, \
-             0x00000005, 0x00000006, 0x00000007, \\\n  0x00000008, 0x00000009 \\\n}\n"
-        );
-        assert_eq!(
-            c_define("B", &[1u8, 255], 16, |b| format!("0x{b:02x}")),
-            "#define B { \\\n  0x01, 0xff \\\n}\n"
-        );
-    }
 
     #[test]
     fn big_endian_packing_left_aligns_the_tail() {

@@ -1,0 +1,119 @@
+//! `qtool convert`: flags → load + simulate + emit → an output directory written atomically.
+//!
+//! Today it writes the data headers of an izer project (`weights.h`, `sampledata.h`,
+//! `sampleoutput.h`); `cnn.c`, `cnn.h`, `main.c` and the build files are not generated yet, so
+//! the command requires `--headers-only` and says so.
+
+use crate::atomic::write_dir_atomic;
+use crate::checkpoint::npy;
+use crate::device::max78000::{self as dev, KatOptions};
+use crate::emit::max78000::sampledata_h::{InputOptions, sampledata_h};
+use crate::emit::max78000::weights_h::weights_h;
+use crate::load::{LoadRequest, load_max78000};
+use crate::sim::{self, SimOptions};
+use anyhow::{Context, Result, bail};
+use clap::{Args, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Device {
+    Max78000,
+}
+
+#[derive(Debug, Args)]
+pub struct ConvertArgs {
+    /// Target device.
+    #[arg(long, value_enum, default_value = "max78000")]
+    pub device: Device,
+    /// Network description (MAX78000 YAML).
+    #[arg(long, short = 'n', value_name = "YAML")]
+    pub network: PathBuf,
+    /// Quantized checkpoint (`.pth.tar` or qtool `.safetensors`).
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub checkpoint: PathBuf,
+    /// Sample input `.npy` for the known-answer test.
+    #[arg(long, value_name = "NPY")]
+    pub sample_input: PathBuf,
+    /// Output directory (written atomically).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Replace an existing output directory.
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Write only the data headers (weights.h, sampledata.h, sampleoutput.h). Required for
+    /// now: cnn.c, cnn.h, main.c and the build files are not generated yet.
+    #[arg(long)]
+    pub headers_only: bool,
+    /// izer `--fifo`: load the input through the FIFOs.
+    #[arg(long)]
+    pub fifo: bool,
+    /// izer `--mlator` (no effect on the data headers).
+    #[arg(long)]
+    pub mlator: bool,
+    /// izer `--max-checklines N`.
+    #[arg(long, value_name = "N")]
+    pub max_checklines: Option<usize>,
+    /// izer `--avg-pool-rounding`.
+    #[arg(long)]
+    pub avg_pool_rounding: bool,
+}
+
+pub fn run(a: &ConvertArgs) -> Result<ExitCode> {
+    let Device::Max78000 = a.device;
+    if !a.headers_only {
+        bail!(
+            "generating cnn.c, cnn.h, main.c and the build files is not implemented yet; pass --headers-only to write weights.h, sampledata.h and sampleoutput.h"
+        );
+    }
+    if a.out.exists() && !a.overwrite {
+        bail!(
+            "{}: exists; pass --overwrite to replace it",
+            a.out.display()
+        );
+    }
+    let req = LoadRequest {
+        network: a.network.clone(),
+        checkpoint: Some(a.checkpoint.clone()),
+        sample_input: Some(a.sample_input.clone()),
+        ..Default::default()
+    };
+    let built = load_max78000(&req)?;
+    for w in &built.warnings {
+        tracing::warn!("{w}");
+    }
+    let graph = &built.graph;
+    dev::check_graph(graph).map_err(|e| anyhow::anyhow!("{}: {e}", a.network.display()))?;
+    let input = sim::input_tensor(&npy::read_i64_with_rank(&a.sample_input, &[2, 3])?)
+        .with_context(|| a.sample_input.display().to_string())?;
+    let outputs = sim::simulate(
+        graph,
+        &input,
+        SimOptions {
+            avg_pool_rounding: a.avg_pool_rounding,
+        },
+    )?
+    .outputs;
+    let kat = KatOptions {
+        mlator: a.mlator,
+        max_checklines: a.max_checklines,
+    };
+    let words = dev::sample_output_words(&dev::check_words(graph, &outputs, &kat)?, &kat);
+    let files = vec![
+        ("weights.h".to_string(), weights_h(graph)?.into_bytes()),
+        (
+            "sampledata.h".to_string(),
+            sampledata_h(graph, &input, &InputOptions { fifo: a.fifo })?.into_bytes(),
+        ),
+        (
+            "sampleoutput.h".to_string(),
+            dev::render_sample_output(&words).into_bytes(),
+        ),
+    ];
+    write_dir_atomic(&a.out, &files, a.overwrite).with_context(|| a.out.display().to_string())?;
+    super::print_stdout(&format!(
+        "wrote {} (weights.h, sampledata.h, sampleoutput.h)\n",
+        a.out.display()
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}
