@@ -3,7 +3,9 @@
 //! Owns the C text of each file. Must not allocate memory or derive layouts:
 //! `crate::device::max78000` does that.
 
+mod error;
 pub mod sampledata_h;
 pub mod weights_h;
 
-pub use weights_h::{EmitError, bias_memory, kernel_memory, weights_h};
+pub use error::EmitError;
+pub use weights_h::{bias_memory, kernel_memory, weights_h};

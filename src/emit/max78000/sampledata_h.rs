@@ -18,10 +18,10 @@
 //! izer's "data overlap" diagnostic for misconfigured layer-0 processor maps is not repeated
 //! here; the placement checks in `crate::device::max78000` own processor-map validity.
 
+use super::EmitError;
 use crate::device::max78000::{DataFormat, Limits, MAX78000, c_define, data_address};
 use crate::ir::Graph;
 use ndarray::Array3;
-use thiserror::Error;
 
 /// izer switches that change how the input is delivered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -62,37 +62,6 @@ pub struct InputLoad {
     /// izer comments them in `main.c`.
     pub channels: Vec<(usize, usize)>,
     pub words: Vec<u32>,
-}
-
-/// Why the input cannot be laid out.
-#[derive(Debug, Error, PartialEq, Eq)]
-pub enum EmitError {
-    #[error("the graph has no layers")]
-    NoLayers,
-    #[error("layer {layer}: not placed on the MAX78000")]
-    NotPlaced { layer: usize },
-    #[error(
-        "sample input has shape {actual:?}; layer 0 reads {channels} channel(s) x {operands} operand(s) of {rows}x{cols}"
-    )]
-    InputShape {
-        actual: Vec<usize>,
-        channels: usize,
-        operands: usize,
-        rows: usize,
-        cols: usize,
-    },
-    #[error("multi-pass CHW input ({channels} channels) cannot be loaded by embedded code")]
-    MultiPassChw { channels: usize },
-    #[error("{what} input supports one operand only; layer 0 has {operands}")]
-    Operands { what: &'static str, operands: usize },
-    #[error("layer 0 processors {map:#018x} cannot take the {channels}-channel input: {why}")]
-    ProcessorMap {
-        map: u64,
-        channels: usize,
-        why: &'static str,
-    },
-    #[error("layer 0 input offset 0x{offset:x} puts the input past the 32-bit address space")]
-    Address { offset: u32 },
 }
 
 /// The first layer's view of the input: geometry and placement.

@@ -6,32 +6,13 @@
 //! (`crate::device::max78000`: `allocate_kernels`, `kernel_image`, `allocate_bias`,
 //! `bias_image`).
 
+use super::EmitError;
 use crate::device::max78000::c_define;
 use crate::device::max78000::{
-    LimitError, Limits, MAX78000, allocate_bias, allocate_kernels, bias_image, kernel_base,
-    kernel_image,
+    Limits, MAX78000, allocate_bias, allocate_kernels, bias_image, kernel_base, kernel_image,
 };
-use crate::ir::{Graph, NodeId};
+use crate::ir::Graph;
 use std::fmt::Write;
-use thiserror::Error;
-
-/// Why `weights.h` cannot be written.
-#[derive(Debug, Error)]
-pub enum EmitError {
-    #[error(transparent)]
-    Limit(#[from] LimitError),
-    #[error("layer {0}: no weights loaded (or weights of the wrong shape); pass a checkpoint")]
-    NoWeights(NodeId),
-    #[error(
-        "layer {layer}: bias memory of quadrant {quadrant} exhausted ({fill} of {limit} bytes)"
-    )]
-    BiasOverflow {
-        layer: NodeId,
-        quadrant: usize,
-        fill: u32,
-        limit: u32,
-    },
-}
 
 /// Kernel memory as izer's new kernel loader writes it (`--mexpress`): one chunk per run of
 /// consecutive used columns of a processor, processors 0…63 in order. Each chunk is its
