@@ -4,6 +4,7 @@
 //! `sampleoutput.h`); `cnn.c`, `cnn.h`, `main.c` and the build files are not generated yet, so
 //! the command requires `--headers-only` and says so.
 
+use super::args::{Device, QuantizedNetwork};
 use crate::atomic::write_dir_atomic;
 use crate::checkpoint::npy;
 use crate::device::max78000::{self as dev, KatOptions};
@@ -12,26 +13,14 @@ use crate::emit::max78000::weights_h::weights_h;
 use crate::load::{LoadRequest, load_max78000};
 use crate::sim::{self, SimOptions};
 use anyhow::{Context, Result, bail};
-use clap::{Args, ValueEnum};
+use clap::Args;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum Device {
-    Max78000,
-}
-
 #[derive(Debug, Args)]
 pub struct ConvertArgs {
-    /// Target device.
-    #[arg(long, value_enum, default_value = "max78000")]
-    pub device: Device,
-    /// Network description (MAX78000 YAML).
-    #[arg(long, short = 'n', value_name = "YAML")]
-    pub network: PathBuf,
-    /// Quantized checkpoint (`.pth.tar` or qtool `.safetensors`).
-    #[arg(long, short = 'c', value_name = "FILE")]
-    pub checkpoint: PathBuf,
+    #[command(flatten)]
+    pub net: QuantizedNetwork,
     /// Sample input `.npy` for the known-answer test.
     #[arg(long, value_name = "NPY")]
     pub sample_input: PathBuf,
@@ -60,7 +49,7 @@ pub struct ConvertArgs {
 }
 
 pub fn run(a: &ConvertArgs) -> Result<ExitCode> {
-    let Device::Max78000 = a.device;
+    let Device::Max78000 = a.net.device;
     if !a.headers_only {
         bail!(
             "generating cnn.c, cnn.h, main.c and the build files is not implemented yet; pass --headers-only to write weights.h, sampledata.h and sampleoutput.h"
@@ -73,8 +62,8 @@ pub fn run(a: &ConvertArgs) -> Result<ExitCode> {
         );
     }
     let req = LoadRequest {
-        network: a.network.clone(),
-        checkpoint: Some(a.checkpoint.clone()),
+        network: a.net.network.clone(),
+        checkpoint: Some(a.net.checkpoint.clone()),
         sample_input: Some(a.sample_input.clone()),
         ..Default::default()
     };
@@ -83,7 +72,7 @@ pub fn run(a: &ConvertArgs) -> Result<ExitCode> {
         tracing::warn!("{w}");
     }
     let graph = &built.graph;
-    dev::check_graph(graph).map_err(|e| anyhow::anyhow!("{}: {e}", a.network.display()))?;
+    dev::check_graph(graph).map_err(|e| anyhow::anyhow!("{}: {e}", a.net.network.display()))?;
     let input = sim::input_tensor(&npy::read_i64_with_rank(&a.sample_input, &[2, 3])?)
         .with_context(|| a.sample_input.display().to_string())?;
     let outputs = sim::simulate(

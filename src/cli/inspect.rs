@@ -1,17 +1,13 @@
 //! `qtool inspect`: flags → `load` + `inspect` → stdout.
 
+use super::args::Device;
 use crate::device::max78000;
 use crate::ir::{Dims, Shape};
 use crate::load::{LoadRequest, load_max78000};
 use anyhow::{Context, Result, bail};
-use clap::{Args, ValueEnum};
+use clap::Args;
 use std::path::PathBuf;
 use std::process::ExitCode;
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum Device {
-    Max78000,
-}
 
 #[derive(Debug, Args)]
 pub struct InspectArgs {

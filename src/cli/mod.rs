@@ -2,6 +2,7 @@
 //!
 //! Exit codes: 0 success, 1 a check that ran and failed, 2 bad input or usage.
 
+mod args;
 mod convert;
 mod inspect;
 mod sim;

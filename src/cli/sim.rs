@@ -1,5 +1,6 @@
 //! `qtool sim`: flags → load + simulate → files and a verdict.
 
+use super::args::{Device, QuantizedNetwork};
 use crate::atomic::write_bytes_atomic;
 use crate::checkpoint::npy;
 use crate::device::max78000::{self as kat, KatOptions};
@@ -8,28 +9,16 @@ use crate::ir::{Graph, Op};
 use crate::load::{LoadRequest, load_max78000};
 use crate::sim::{self, SimOptions};
 use anyhow::{Context, Result, bail};
-use clap::{Args, ValueEnum};
+use clap::Args;
 use ndarray::{Array3, ArrayD};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum Device {
-    Max78000,
-}
-
 /// Flags of `qtool sim` (the izer quirks it matches are listed in its `--help`).
 #[derive(Debug, Args)]
 pub struct SimArgs {
-    /// Target device.
-    #[arg(long, value_enum, default_value = "max78000")]
-    pub device: Device,
-    /// Network description (MAX78000 YAML).
-    #[arg(long, short = 'n', value_name = "YAML")]
-    pub network: PathBuf,
-    /// Quantized checkpoint (`.pth.tar` or qtool `.safetensors`).
-    #[arg(long, short = 'c', value_name = "FILE")]
-    pub checkpoint: PathBuf,
+    #[command(flatten)]
+    pub net: QuantizedNetwork,
     /// Sample input `.npy` (int64 `[C,H,W]` or `[C,L]`, values in [-128, 127]).
     #[arg(
         long,
@@ -103,14 +92,14 @@ fn evaluate(a: &SimArgs, quiet: bool) -> Result<ExitCode> {
     let set = crate::data::load_mnist_split(&dir, crate::data::Split::Test)?;
     let (_, h, w) = set.images.dim();
     let req = LoadRequest {
-        network: a.network.clone(),
-        checkpoint: Some(a.checkpoint.clone()),
+        network: a.net.network.clone(),
+        checkpoint: Some(a.net.checkpoint.clone()),
         input_shape: Some(crate::ir::Shape::d2(1, h, w)),
         ..Default::default()
     };
     let built = load_max78000(&req)?;
     crate::device::max78000::check_graph(&built.graph)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", a.network.display()))?;
+        .map_err(|e| anyhow::anyhow!("{}: {e}", a.net.network.display()))?;
     let progress = if quiet {
         Progress::Quiet
     } else {
@@ -142,7 +131,7 @@ fn evaluate(a: &SimArgs, quiet: bool) -> Result<ExitCode> {
 }
 
 pub fn run(a: &SimArgs, quiet: bool) -> Result<ExitCode> {
-    let Device::Max78000 = a.device;
+    let Device::Max78000 = a.net.device;
     if a.evaluate {
         return evaluate(a, quiet);
     }
@@ -150,8 +139,8 @@ pub fn run(a: &SimArgs, quiet: bool) -> Result<ExitCode> {
         bail!("--input is required")
     };
     let req = LoadRequest {
-        network: a.network.clone(),
-        checkpoint: Some(a.checkpoint.clone()),
+        network: a.net.network.clone(),
+        checkpoint: Some(a.net.checkpoint.clone()),
         sample_input: Some(input_path.clone()),
         ..Default::default()
     };
@@ -160,7 +149,7 @@ pub fn run(a: &SimArgs, quiet: bool) -> Result<ExitCode> {
         tracing::warn!("{w}");
     }
     crate::device::max78000::check_graph(&built.graph)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", a.network.display()))?;
+        .map_err(|e| anyhow::anyhow!("{}: {e}", a.net.network.display()))?;
     let sample = npy::read_i64_with_rank(input_path, &[2, 3])?;
     let input = sim::input_tensor(&sample).with_context(|| input_path.display().to_string())?;
     let opts = SimOptions {
