@@ -337,6 +337,40 @@ fn fifo_map_error(l: &Layer0) -> EmitError {
 }
 
 /// FIFO input, HWC: FIFO `f` takes up to four channels per pixel for processors `16f…16f+3`.
+/// Which FIFO serves each group of `group` channels (4 for HWC, 1 for CHW) and with which
+/// processor bits: groups take the enabled processors quadrant by quadrant, one FIFO per
+/// quadrant, restarting at quadrant 0 when the map runs out.
+fn fifo_plan(
+    l: &Layer0,
+    limits: &Limits,
+    group: usize,
+) -> Result<Vec<(usize, u64, usize)>, EmitError> {
+    let quad_width = limits.processors_per_quadrant;
+    let fifos = l.channels.div_ceil(group);
+    let mask = (1u64 << group) - 1;
+    let mut plan = Vec::with_capacity(fifos);
+    let (mut pmap, mut fifo) = (0u64, 0usize);
+    for c in (0..l.channels).step_by(group) {
+        if pmap == 0 {
+            (pmap, fifo) = (l.processors, 0);
+        }
+        while pmap & mask == 0 {
+            if pmap == 0 {
+                return Err(fifo_map_error(l));
+            }
+            pmap >>= quad_width;
+            fifo += 1;
+        }
+        if fifo >= fifos {
+            return Err(fifo_map_error(l));
+        }
+        plan.push((c, pmap & mask, fifo));
+        pmap >>= quad_width;
+        fifo += 1;
+    }
+    Ok(plan)
+}
+
 fn fifo_hwc_loads(
     l: &Layer0,
     input: &Array3<i64>,
@@ -348,31 +382,9 @@ fn fifo_hwc_loads(
             operands: l.operands,
         });
     }
-    let quad_width = limits.processors_per_quadrant;
     let fifos = l.channels.div_ceil(4);
     // The processor bits each group of four channels is taken with, and its FIFO.
-    let mut plan = Vec::with_capacity(fifos);
-    let mut pmap = 0u64;
-    let mut fifo = 0usize;
-    for c in (0..l.channels).step_by(4) {
-        if pmap == 0 {
-            pmap = l.processors;
-            fifo = 0;
-        }
-        while pmap & 0xf == 0 {
-            if pmap == 0 {
-                return Err(fifo_map_error(l));
-            }
-            pmap >>= quad_width;
-            fifo += 1;
-        }
-        if fifo >= fifos {
-            return Err(fifo_map_error(l));
-        }
-        plan.push((c, pmap & 0xf, fifo));
-        pmap >>= quad_width;
-        fifo += 1;
-    }
+    let plan = fifo_plan(l, limits, 4)?;
     let pixels = l.rows * l.cols;
     let mut buffers = vec![vec![0u32; pixels]; fifos];
     for (c, bits, fifo) in &plan {
@@ -407,30 +419,11 @@ fn fifo_chw_loads(
             operands: l.operands,
         });
     }
-    let quad_width = limits.processors_per_quadrant;
     let fifos = l.channels;
-    let mut target = Vec::with_capacity(fifos);
-    let mut pmap = 0u64;
-    let mut fifo = 0usize;
-    for _ in 0..l.channels {
-        if pmap == 0 {
-            pmap = l.processors;
-            fifo = 0;
-        }
-        while pmap & 1 == 0 {
-            if pmap == 0 {
-                return Err(fifo_map_error(l));
-            }
-            pmap >>= quad_width;
-            fifo += 1;
-        }
-        if fifo >= fifos {
-            return Err(fifo_map_error(l));
-        }
-        target.push(fifo);
-        pmap >>= quad_width;
-        fifo += 1;
-    }
+    let target: Vec<usize> = fifo_plan(l, limits, 1)?
+        .into_iter()
+        .map(|(_, _, f)| f)
+        .collect();
     let pixels = l.rows * l.cols;
     let mut buffers = vec![vec![0u32; pixels.div_ceil(4)]; fifos];
     let mut channels = vec![(0, 0); fifos];
