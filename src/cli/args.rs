@@ -22,3 +22,33 @@ pub struct QuantizedNetwork {
     #[arg(long, short = 'c', value_name = "FILE")]
     pub checkpoint: PathBuf,
 }
+
+/// izer options that change the simulated numbers or the known-answer words.
+#[derive(Debug, Args)]
+pub struct IzerKatFlags {
+    /// izer `--mlator` (accepted for command-line compatibility; the known-answer words are
+    /// the same).
+    #[arg(long)]
+    pub mlator: bool,
+    /// izer `--max-checklines N`: keep the first N+1 checked values, as izer does.
+    #[arg(long, value_name = "N")]
+    pub max_checklines: Option<usize>,
+    /// Round 2-D average pooling (half away from zero, as izer's simulation does).
+    #[arg(long)]
+    pub avg_pool_rounding: bool,
+}
+
+impl IzerKatFlags {
+    pub fn kat(&self) -> crate::device::max78000::KatOptions {
+        crate::device::max78000::KatOptions {
+            mlator: self.mlator,
+            max_checklines: self.max_checklines,
+        }
+    }
+
+    pub fn sim(&self) -> crate::sim::SimOptions {
+        crate::sim::SimOptions {
+            avg_pool_rounding: self.avg_pool_rounding,
+        }
+    }
+}

@@ -4,14 +4,14 @@
 //! `sampleoutput.h`); `cnn.c`, `cnn.h`, `main.c` and the build files are not generated yet, so
 //! the command requires `--headers-only` and says so.
 
-use super::args::{Device, QuantizedNetwork};
+use super::args::{Device, IzerKatFlags, QuantizedNetwork};
 use crate::atomic::write_dir_atomic;
 use crate::checkpoint::npy;
-use crate::device::max78000::{self as dev, KatOptions};
+use crate::device::max78000 as dev;
 use crate::emit::max78000::sampledata_h::{InputOptions, sampledata_h};
 use crate::emit::max78000::weights_h::weights_h;
 use crate::load::{LoadRequest, load_max78000};
-use crate::sim::{self, SimOptions};
+use crate::sim;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use std::path::PathBuf;
@@ -37,15 +37,8 @@ pub struct ConvertArgs {
     /// izer `--fifo`: load the input through the FIFOs.
     #[arg(long)]
     pub fifo: bool,
-    /// izer `--mlator` (no effect on the data headers).
-    #[arg(long)]
-    pub mlator: bool,
-    /// izer `--max-checklines N`.
-    #[arg(long, value_name = "N")]
-    pub max_checklines: Option<usize>,
-    /// izer `--avg-pool-rounding`.
-    #[arg(long)]
-    pub avg_pool_rounding: bool,
+    #[command(flatten)]
+    pub izer: IzerKatFlags,
 }
 
 pub fn run(a: &ConvertArgs) -> Result<ExitCode> {
@@ -75,18 +68,8 @@ pub fn run(a: &ConvertArgs) -> Result<ExitCode> {
     dev::check_graph(graph).map_err(|e| anyhow::anyhow!("{}: {e}", a.net.network.display()))?;
     let input = sim::input_tensor(&npy::read_i64_with_rank(&a.sample_input, &[2, 3])?)
         .with_context(|| a.sample_input.display().to_string())?;
-    let outputs = sim::simulate(
-        graph,
-        &input,
-        SimOptions {
-            avg_pool_rounding: a.avg_pool_rounding,
-        },
-    )?
-    .outputs;
-    let kat = KatOptions {
-        mlator: a.mlator,
-        max_checklines: a.max_checklines,
-    };
+    let outputs = sim::simulate(graph, &input, a.izer.sim())?.outputs;
+    let kat = a.izer.kat();
     let words = dev::sample_output_words(&dev::check_words(graph, &outputs, &kat)?, &kat);
     let files = vec![
         ("weights.h".to_string(), weights_h(graph)?.into_bytes()),

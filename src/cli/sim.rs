@@ -1,13 +1,13 @@
 //! `qtool sim`: flags → load + simulate → files and a verdict.
 
-use super::args::{Device, QuantizedNetwork};
+use super::args::{Device, IzerKatFlags, QuantizedNetwork};
 use crate::atomic::write_bytes_atomic;
 use crate::checkpoint::npy;
-use crate::device::max78000::{self as kat, KatOptions};
+use crate::device::max78000 as kat;
 use crate::eval::Progress;
 use crate::ir::{Graph, Op};
 use crate::load::{LoadRequest, load_max78000};
-use crate::sim::{self, SimOptions};
+use crate::sim;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use ndarray::{Array3, ArrayD};
@@ -40,16 +40,8 @@ pub struct SimArgs {
     /// print `KAT passed`, or exit 1 naming the first mismatching address.
     #[arg(long, value_name = "FILE")]
     pub expect: Option<PathBuf>,
-    /// izer `--mlator` (accepted for command-line compatibility; the known-answer words are
-    /// the same).
-    #[arg(long)]
-    pub mlator: bool,
-    /// izer `--max-checklines N`: limit the number of checked values.
-    #[arg(long, value_name = "N")]
-    pub max_checklines: Option<usize>,
-    /// Round 2-D average pooling (half away from zero, as izer's simulation does).
-    #[arg(long)]
-    pub avg_pool_rounding: bool,
+    #[command(flatten)]
+    pub izer: IzerKatFlags,
     /// Run the whole test split of a dataset through the simulator.
     #[arg(long, conflicts_with_all = ["input", "output", "log_intermediate", "write_kat", "expect"])]
     pub evaluate: bool,
@@ -105,9 +97,7 @@ fn evaluate(a: &SimArgs, quiet: bool) -> Result<ExitCode> {
     } else {
         Progress::Bar
     };
-    let opts = SimOptions {
-        avg_pool_rounding: a.avg_pool_rounding,
-    };
+    let opts = a.izer.sim();
     let report = crate::eval::evaluate_simulator(&built.graph, &set, opts, progress)
         .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
     if let Some(p) = &a.predictions {
@@ -152,9 +142,7 @@ pub fn run(a: &SimArgs, quiet: bool) -> Result<ExitCode> {
         .map_err(|e| anyhow::anyhow!("{}: {e}", a.net.network.display()))?;
     let sample = npy::read_i64_with_rank(input_path, &[2, 3])?;
     let input = sim::input_tensor(&sample).with_context(|| input_path.display().to_string())?;
-    let opts = SimOptions {
-        avg_pool_rounding: a.avg_pool_rounding,
-    };
+    let opts = a.izer.sim();
     let prepared = sim::Prepared::new(&built.graph)?;
     let result = prepared.run(&input, opts, a.log_intermediate.is_some())?;
     if let Some(dir) = &a.log_intermediate {
@@ -166,10 +154,7 @@ pub fn run(a: &SimArgs, quiet: bool) -> Result<ExitCode> {
     if let Some(path) = &a.output {
         npy::write_i64(path, &final_output(&built.graph, last))?;
     }
-    let kat = KatOptions {
-        mlator: a.mlator,
-        max_checklines: a.max_checklines,
-    };
+    let kat = a.izer.kat();
     let words = kat::sample_output_words(
         &kat::check_words(&built.graph, &result.outputs, &kat)?,
         &kat,

@@ -345,6 +345,12 @@ fn fifo_plan(
     limits: &Limits,
     group: usize,
 ) -> Result<Vec<(usize, u64, usize)>, EmitError> {
+    if l.operands != 1 {
+        return Err(EmitError::Operands {
+            what: "FIFO",
+            operands: l.operands,
+        });
+    }
     let quad_width = limits.processors_per_quadrant;
     let fifos = l.channels.div_ceil(group);
     let mask = (1u64 << group) - 1;
@@ -376,12 +382,6 @@ fn fifo_hwc_loads(
     input: &Array3<i64>,
     limits: &Limits,
 ) -> Result<Vec<InputLoad>, EmitError> {
-    if l.operands != 1 {
-        return Err(EmitError::Operands {
-            what: "FIFO",
-            operands: l.operands,
-        });
-    }
     let fifos = l.channels.div_ceil(4);
     // The processor bits each group of four channels is taken with, and its FIFO.
     let plan = fifo_plan(l, limits, 4)?;
@@ -413,12 +413,6 @@ fn fifo_chw_loads(
     input: &Array3<i64>,
     limits: &Limits,
 ) -> Result<Vec<InputLoad>, EmitError> {
-    if l.operands != 1 {
-        return Err(EmitError::Operands {
-            what: "FIFO",
-            operands: l.operands,
-        });
-    }
     let fifos = l.channels;
     let target: Vec<usize> = fifo_plan(l, limits, 1)?
         .into_iter()
