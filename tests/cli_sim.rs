@@ -112,12 +112,7 @@ fn evaluate_reference_mnist_on_bundled_data() {
         .arg(&pred)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = common::success_json(&out);
     assert_eq!(v["samples"], 2000);
     assert!(v["top1"].as_f64().unwrap() >= 98.0, "{v}");
     assert!(v["images_per_s"].as_f64().unwrap() > 0.0);

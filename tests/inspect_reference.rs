@@ -76,12 +76,7 @@ fn inspect_json_on_mnist() {
         .arg(m.join("ai85-mnist-qat8-q.pth.tar"))
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = common::success_json(&out);
     let l0 = &v["layers"][0];
     assert_eq!(l0["index"], 0);
     assert_eq!(l0["op"], "conv2d");

@@ -89,3 +89,13 @@ pub fn load_reference(
         qtool::sim::input_tensor(&qtool::checkpoint::npy::read_i64(sample).unwrap()).unwrap();
     (built, input)
 }
+
+/// stdout of a successful command parsed as JSON (panics with stderr otherwise).
+pub fn success_json(out: &std::process::Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}

@@ -30,27 +30,25 @@ impl Checker<'_> {
         } else {
             ""
         };
-        if node.in_shape.channels > lim.max_channels {
-            let c = node.in_shape.channels;
-            self.push(
-                i,
+        for (key, what, c) in [
+            (
                 "in_channels",
-                format!(
-                    "{c} input channels{before} exceed the maximum of {}",
-                    lim.max_channels
-                ),
-            );
-        }
-        if node.out_shape.channels > lim.max_channels {
-            let c = node.out_shape.channels;
-            self.push(
-                i,
+                format!("input channels{before}"),
+                node.in_shape.channels,
+            ),
+            (
                 "out_channels",
-                format!(
-                    "{c} output channels exceed the maximum of {}",
-                    lim.max_channels
-                ),
-            );
+                "output channels".to_string(),
+                node.out_shape.channels,
+            ),
+        ] {
+            if c > lim.max_channels {
+                self.push(
+                    i,
+                    key,
+                    format!("{c} {what} exceed the maximum of {}", lim.max_channels),
+                );
+            }
         }
         for (what, shape) in [("input", node.in_shape), ("output", node.out_shape)] {
             let (h, w) = shape.dims.hw();
