@@ -4,8 +4,10 @@
 //! `crate::device::max78000` does that.
 
 mod error;
+mod options;
 pub mod sampledata_h;
 pub mod weights_h;
 
 pub use error::EmitError;
+pub use options::ProjectOptions;
 pub use weights_h::{bias_memory, kernel_memory, weights_h};
