@@ -151,6 +151,24 @@ impl KernelGeometry {
         self.packing(limits).map_or(0, |p| p.span as u32)
     }
 
+    /// Kernels the mask-count register must cover (izer `kern_count`): the output span in
+    /// kernels, leading dummy outputs of the first quad included; flatten layers count one
+    /// per byte slot. `None` without output processors.
+    pub fn kern_count(&self, limits: &Limits) -> Option<u32> {
+        let pk = self.packing(limits)?;
+        let om = self.output_processors;
+        let out_exp = self.output.passes;
+        let first = pk.first_out as usize - if out_exp > 1 { pk.start_col } else { 0 };
+        let last = om.iter().last()? as usize;
+        let per_out = out_exp * pk.in_exp;
+        let mut count = ((last + 1 - first) * per_out + pk.start_col * per_out) as i64;
+        if let Some(s) = self.flatten_slots {
+            let unused = (out_exp * om.count() as usize) as i64 - self.out_channels as i64;
+            count = (count - unused) * s as i64;
+        }
+        Some(count.max(0) as u32)
+    }
+
     /// Replay izer's kernel loader without the weight values: which columns each used input
     /// processor writes (zero padding included; output-map gaps and leading dummy columns
     /// excluded, as in izer's kernel map).

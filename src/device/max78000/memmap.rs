@@ -26,6 +26,32 @@ pub fn kernel_base(limits: &Limits, processor: u32) -> u32 {
         + (processor % per_quadrant) * KERNEL_PROCESSOR_STRIDE
 }
 
+/// Control registers of quadrant 0 (`CTL` is the first word).
+pub const CONTROL_BASE: u32 = 0x5010_0000;
+/// First per-layer register of quadrant 0: register `r` of layer `l` is at
+/// `+ r·LAYER_REGISTER_STRIDE + 4·l`.
+pub const LAYER_REGISTER_OFFSET: u32 = 0x10;
+/// Distance between consecutive per-layer registers (room for 32 layers).
+pub const LAYER_REGISTER_STRIDE: u32 = 0x80;
+/// Global FIFO control register (FIFO status and data words follow).
+pub const FIFO_CONTROL: u32 = 0x5000_0000;
+/// Always-on domain control register.
+pub const AON_CONTROL: u32 = 0x5000_1000;
+
+/// Address of control register number `index` (32-bit words) of `quadrant`.
+pub fn control_register(quadrant: u32, index: u32) -> u32 {
+    CONTROL_BASE + quadrant * QUADRANT_STRIDE + 4 * index
+}
+
+/// Address of per-layer register number `register` of `layer` in `quadrant`.
+pub fn layer_register(quadrant: u32, register: u32, layer: u32) -> u32 {
+    CONTROL_BASE
+        + quadrant * QUADRANT_STRIDE
+        + LAYER_REGISTER_OFFSET
+        + register * LAYER_REGISTER_STRIDE
+        + 4 * layer
+}
+
 /// Base address of quadrant `quadrant`'s bias memory.
 pub fn bias_base(quadrant: u32) -> u32 {
     BIAS_MEMORY_BASE + quadrant * QUADRANT_STRIDE
@@ -66,5 +92,13 @@ mod tests {
         assert_eq!(kernel_base(&MAX78000, 17), 0x5058_4000);
         assert_eq!(kernel_base(&MAX78000, 63), 0x50db_c000);
         assert_eq!(bias_base(3), 0x50d0_8000);
+    }
+
+    #[test]
+    fn register_addresses() {
+        assert_eq!(control_register(1, 2), 0x5050_0008);
+        assert_eq!(control_register(0, 612), 0x5010_0990);
+        assert_eq!(layer_register(0, 0, 0), 0x5010_0010);
+        assert_eq!(layer_register(3, 20, 4), 0x50d0_0a20);
     }
 }

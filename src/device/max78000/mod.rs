@@ -8,6 +8,7 @@ mod kernels;
 mod limits;
 mod memmap;
 mod placement;
+mod registers;
 mod resources;
 #[cfg(test)]
 pub(crate) mod testutil;
@@ -26,6 +27,10 @@ pub use memmap::{
 };
 pub use placement::{
     DataBuffer, DataFormat, NetworkPlacement, OutputWidth, Placement, ProcessorMask, UnloadRegion,
+};
+pub use registers::{
+    CtlReg, LayerBlock, LayerReg, RegWrite, RegisterOptions, RegisterProgram, Target,
+    register_program,
 };
 pub use resources::{
     BiasMap, LayerResources, Totals, allocate_bias, bias_image, data_bytes, graph_resources,
