@@ -3,11 +3,13 @@
 //! Owns the C text of each file. Must not allocate memory or derive layouts:
 //! `crate::device::max78000` does that.
 
+pub mod cnn_c;
 mod error;
 mod options;
 pub mod sampledata_h;
 pub mod weights_h;
 
+pub use cnn_c::cnn_c;
 pub use error::EmitError;
 pub use options::ProjectOptions;
 pub use weights_h::{bias_memory, kernel_memory, weights_h};
