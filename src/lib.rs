@@ -4,6 +4,7 @@
 pub mod atomic;
 pub mod checkpoint;
 pub mod cli;
+pub mod convert;
 pub mod data;
 pub mod device;
 pub mod emit;

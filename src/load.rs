@@ -23,6 +23,12 @@ pub enum LoadError {
     Npy(#[from] checkpoint::npy::NpyError),
     #[error("{file}: sample input has shape {shape:?}; expected [C, H, W] or [C, L]")]
     SampleRank { file: String, shape: Vec<usize> },
+    #[error("{file}: --stop-after {layer}: the network has {layers} layers")]
+    StopAfter {
+        file: String,
+        layer: usize,
+        layers: usize,
+    },
     #[error("{file}: no input shape for dataset `{dataset}`: pass --sample-input or --input-shape")]
     NoInput { file: String, dataset: String },
 }
@@ -35,6 +41,10 @@ pub struct LoadRequest {
     pub sample_input: Option<PathBuf>,
     pub input_shape: Option<Shape>,
     pub map: MapOptions,
+    /// izer `--stop-after N`: layer N ends the network.
+    pub stop_after: Option<usize>,
+    /// izer `--input-offset`: byte offset of the first layer's input in data memory.
+    pub input_offset: Option<u32>,
 }
 
 /// Read a checkpoint by extension: `.safetensors` is qtool's native format, anything else a
@@ -92,7 +102,20 @@ fn input_shape(req: &LoadRequest, d: &desc::NetworkDesc) -> Result<Shape, LoadEr
 
 /// Load a MAX78000 network description (and checkpoint, if given) into the IR.
 pub fn load_max78000(req: &LoadRequest) -> Result<Built, LoadError> {
-    let d = desc::load(&req.network)?;
+    let mut d = desc::load(&req.network)?;
+    if let Some(n) = req.stop_after {
+        let Some(layer) = d.layers.get_mut(n) else {
+            return Err(LoadError::StopAfter {
+                file: d.file.clone(),
+                layer: n,
+                layers: d.layers.len(),
+            });
+        };
+        layer.next_sequence = Some(-1);
+    }
+    if let (Some(offset), Some(first)) = (req.input_offset, d.layers.first_mut()) {
+        first.in_offset = Some(offset);
+    }
     let input = input_shape(req, &d)?;
     let spec = InputSpec {
         channels: input.channels,

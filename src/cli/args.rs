@@ -13,13 +13,18 @@ pub enum Device {
 #[derive(Debug, Args)]
 pub struct QuantizedNetwork {
     /// Target device.
-    #[arg(long, value_enum, default_value = "max78000")]
+    #[arg(long, value_enum, ignore_case = true, default_value = "max78000")]
     pub device: Device,
     /// Network description (MAX78000 YAML).
-    #[arg(long, short = 'n', value_name = "YAML")]
+    #[arg(long, short = 'n', value_name = "YAML", visible_alias = "config-file")]
     pub network: PathBuf,
     /// Quantized checkpoint (`.pth.tar` from ai8x-training, or qtool `.safetensors`).
-    #[arg(long, short = 'c', value_name = "FILE")]
+    #[arg(
+        long,
+        short = 'c',
+        value_name = "FILE",
+        visible_alias = "checkpoint-file"
+    )]
     pub checkpoint: PathBuf,
 }
 

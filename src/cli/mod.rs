@@ -5,6 +5,7 @@
 mod args;
 mod convert;
 mod inspect;
+mod izer_options;
 mod sim;
 
 use clap::{Parser, Subcommand};
@@ -25,8 +26,9 @@ pub struct Cli {
 pub enum Command {
     /// Show a network layer by layer: shapes, operators, quantization and device resources.
     Inspect(inspect::InspectArgs),
-    /// Generate MAX78000 project files (today: the data headers weights.h, sampledata.h,
-    /// sampleoutput.h; requires --headers-only).
+    /// Generate a MAX78000 SDK project (cnn.c, cnn.h, main.c, weights.h, sampledata.h,
+    /// sampleoutput.h, softmax.c, Makefile, project.mk) as izer's ai8xize.py does; izer's
+    /// option names are accepted.
     Convert(convert::ConvertArgs),
     /// Simulate a quantized network bit-exactly (known-answer tests, dataset evaluation).
     ///
@@ -54,6 +56,10 @@ pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
+            if let Some(flag) = unsupported_izer_option(&e) {
+                eprintln!("error: izer option {flag} is not supported by qtool yet");
+                return ExitCode::from(2);
+            }
             let _ = e.print();
             return if e.use_stderr() {
                 ExitCode::from(2)
@@ -66,7 +72,7 @@ pub fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Inspect(a) => inspect::run(a),
         Command::Sim(a) => sim::run(a, cli.quiet),
-        Command::Convert(a) => convert::run(a),
+        Command::Convert(a) => convert::run(a, cli.quiet),
     };
     match result {
         Ok(code) => code,
@@ -74,6 +80,20 @@ pub fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// The izer option behind an "unexpected argument" error, if it is one.
+fn unsupported_izer_option(e: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if e.kind() != ErrorKind::UnknownArgument {
+        return None;
+    }
+    match e.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(flag)) if izer_options::is_izer_option(flag) => {
+            Some(flag.split('=').next().unwrap_or(flag).to_string())
+        }
+        _ => None,
     }
 }
 

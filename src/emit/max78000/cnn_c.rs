@@ -89,8 +89,14 @@ fn header(s: &mut String, graph: &Graph, opts: &ProjectOptions) {
     );
 }
 
-fn interrupt(s: &mut String, p: &RegisterProgram, streaming: bool) {
-    s.push_str("void CNN_ISR(void)\n{\n  // Acknowledge interrupt to all quadrants\n");
+fn interrupt(s: &mut String, p: &RegisterProgram, streaming: bool, opts: &ProjectOptions) {
+    // On the RISC-V core the handler is a machine-mode interrupt named after the IRQ.
+    s.push_str(if opts.riscv {
+        "void __attribute__((interrupt(\"machine\"))) CNN_IRQHandler(void)\n"
+    } else {
+        "void CNN_ISR(void)\n"
+    });
+    s.push_str("{\n  // Acknowledge interrupt to all quadrants\n");
     let mask = if streaming {
         "~((1<<12) | (1<<14) | 1)"
     } else {
@@ -99,10 +105,18 @@ fn interrupt(s: &mut String, p: &RegisterProgram, streaming: bool) {
     for w in &p.enables {
         let _ = writeln!(s, "  *((volatile uint32_t *) 0x{:08x}) &= {mask};", w.addr);
     }
+    s.push('\n');
+    if !opts.energy {
+        s.push_str("  CNN_COMPLETE; // Signal that processing is complete\n");
+    }
     s.push_str(
-        "\n  CNN_COMPLETE; // Signal that processing is complete\n#ifdef CNN_INFERENCE_TIMER\n  \
-         cnn_time = MXC_TMR_SW_Stop(CNN_INFERENCE_TIMER);\n#else\n  cnn_time = 1;\n#endif\n}\n\n",
+        "#ifdef CNN_INFERENCE_TIMER\n  cnn_time = MXC_TMR_SW_Stop(CNN_INFERENCE_TIMER);\n\
+         #else\n  cnn_time = 1;\n#endif\n",
     );
+    if opts.riscv {
+        s.push_str("\n  NVIC_ClearPendingIRQ(CNN_IRQn);\n  NVIC_ClearPendingEVENT(CNN_IRQn);\n");
+    }
+    s.push_str("}\n\n");
     let (ctl, q) = (p.master.addr, p.quadrants[0]);
     function(
         s,
@@ -170,7 +184,7 @@ fn loaders(s: &mut String, graph: &Graph, opts: &ProjectOptions) -> Result<(), E
     Ok(())
 }
 
-fn registers(s: &mut String, p: &RegisterProgram) {
+fn registers(s: &mut String, p: &RegisterProgram, opts: &ProjectOptions) {
     let mut body = String::new();
     for w in &p.init {
         write_reg(&mut body, w, &init_label(w));
@@ -200,9 +214,11 @@ fn registers(s: &mut String, p: &RegisterProgram) {
         write_reg(&mut body, w, &format!("Enable quadrant {q}"));
     }
     body.push_str(
-        "\n#ifdef CNN_INFERENCE_TIMER\n  MXC_TMR_SW_Start(CNN_INFERENCE_TIMER);\n#endif\n\n  \
-         CNN_START; // Allow capture of processing time\n",
+        "\n#ifdef CNN_INFERENCE_TIMER\n  MXC_TMR_SW_Start(CNN_INFERENCE_TIMER);\n#endif\n\n",
     );
+    if !opts.energy {
+        body.push_str("  CNN_START; // Allow capture of processing time\n");
+    }
     write_reg(
         &mut body,
         &p.master,
@@ -211,9 +227,15 @@ fn registers(s: &mut String, p: &RegisterProgram) {
     function(s, "int cnn_start(void)", &body);
 }
 
-fn power(s: &mut String, p: &RegisterProgram) {
+fn power(s: &mut String, p: &RegisterProgram, opts: &ProjectOptions) {
     let mask: u32 = p.quadrants.iter().map(|q| 1 << q).sum();
     let unmask = !mask & 0xf;
+    let vector = if opts.riscv {
+        "  // Set CNN complete vector\n  __enable_irq();\n  NVIC_EnableIRQ(CNN_IRQn);\n  \
+         NVIC_EnableEVENT(CNN_IRQn);\n"
+    } else {
+        "  MXC_NVIC_SetVector(CNN_IRQn, CNN_ISR); // Set CNN complete vector\n"
+    };
     function(
         s,
         "int cnn_enable(uint32_t clock_source, uint32_t clock_divider)",
@@ -223,8 +245,7 @@ fn power(s: &mut String, p: &RegisterProgram) {
              MXC_GCFR->reg2 = 0x{unmask:x}; // Iso\n  MXC_GCFR->reg3 = 0x0; // Reset\n\n  \
              MXC_GCR->pclkdiv = (MXC_GCR->pclkdiv & ~(MXC_F_GCR_PCLKDIV_CNNCLKDIV | MXC_F_GCR_PCLKDIV_CNNCLKSEL))\n                     \
              | clock_divider | clock_source;\n  \
-             MXC_SYS_ClockEnable(MXC_SYS_PERIPH_CLOCK_CNN); // Enable CNN clock\n\n  \
-             MXC_NVIC_SetVector(CNN_IRQn, CNN_ISR); // Set CNN complete vector\n"
+             MXC_SYS_ClockEnable(MXC_SYS_PERIPH_CLOCK_CNN); // Enable CNN clock\n\n{vector}"
         ),
     );
     for (name, action) in [("enable", "OutSet"), ("disable", "OutClr")] {
@@ -258,11 +279,11 @@ pub fn cnn_c(graph: &Graph, opts: &ProjectOptions, unload: &str) -> Result<Strin
         .any(|n| n.annex.max78000().is_some_and(|p| p.streaming));
     let mut s = String::new();
     header(&mut s, graph, opts);
-    interrupt(&mut s, &program, streaming);
+    interrupt(&mut s, &program, streaming, opts);
     loaders(&mut s, graph, opts)?;
-    registers(&mut s, &program);
+    registers(&mut s, &program, opts);
     s.push_str(unload);
-    power(&mut s, &program);
+    power(&mut s, &program, opts);
     // The file ends with one newline.
     while s.ends_with("\n\n") {
         s.pop();

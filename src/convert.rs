@@ -1,0 +1,69 @@
+//! `convert`: a loaded MAX78000 network → the files of an SDK project, as izer's
+//! `ai8xize.py` writes them (simulation for the known answer, then every emitter).
+//!
+//! Owns which files a project has and the order of the stages. Must not format any file
+//! (`crate::emit`), compute results (`crate::sim`) or decide placement (`crate::device`).
+
+use crate::device::max78000::{self as dev, KatError, KatOptions};
+use crate::emit::max78000::{
+    EmitError, ProjectOptions, cnn_c,
+    sampledata_h::{InputOptions, sampledata_h},
+    weights_h,
+};
+use crate::ir::Graph;
+use crate::sim::{self, SimError, SimOptions};
+use ndarray::Array3;
+use thiserror::Error;
+
+/// Why a project cannot be generated.
+#[derive(Debug, Error)]
+pub enum ConvertError {
+    #[error(transparent)]
+    Limit(#[from] dev::LimitError),
+    #[error(transparent)]
+    Sim(#[from] SimError),
+    #[error(transparent)]
+    Kat(#[from] KatError),
+    #[error(transparent)]
+    Emit(#[from] EmitError),
+}
+
+/// What to generate.
+#[derive(Debug, Clone, Default)]
+pub struct ConvertOptions {
+    pub project: ProjectOptions,
+    pub kat: KatOptions,
+    pub sim: SimOptions,
+    /// Only the data headers (`weights.h`, `sampledata.h`, `sampleoutput.h`).
+    pub headers_only: bool,
+}
+
+/// The files of the project for `graph` with sample `input`: `(file name, contents)`.
+pub fn max78000_project(
+    graph: &Graph,
+    input: &Array3<i64>,
+    opts: &ConvertOptions,
+) -> Result<Vec<(String, Vec<u8>)>, ConvertError> {
+    dev::check_graph(graph)?;
+    let outputs = sim::simulate(graph, input, opts.sim)?.outputs;
+    let words = dev::sample_output_words(&dev::check_words(graph, &outputs, &opts.kat)?, &opts.kat);
+    let p = &opts.project;
+    let mut files = vec![
+        ("weights.h".to_string(), weights_h(graph)?),
+        (
+            "sampledata.h".to_string(),
+            sampledata_h(graph, input, &InputOptions { fifo: p.fifo })?,
+        ),
+        (
+            "sampleoutput.h".to_string(),
+            dev::render_sample_output(&words),
+        ),
+    ];
+    if !opts.headers_only {
+        files.push(("cnn.c".to_string(), cnn_c(graph, p, "")?));
+    }
+    Ok(files
+        .into_iter()
+        .map(|(n, s)| (n, s.into_bytes()))
+        .collect())
+}
