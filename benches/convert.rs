@@ -1,0 +1,46 @@
+//! `convert` speed: the MNIST reference network from files on disk to every file of its SDK
+//! project in memory (load, limit checks, known-answer simulation, all emitters) — izer needs
+//! 6.7–8.8 s for the same step on this machine (target: < 130 ms).
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use qtool::convert::{ConvertOptions, max78000_project};
+use qtool::emit::max78000::ProjectOptions;
+use qtool::load::{LoadRequest, load_max78000};
+use std::hint::black_box;
+use std::path::PathBuf;
+
+fn bench(c: &mut Criterion) {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mnist = root.join("../shared/reference/ai8x/mnist");
+    if !mnist.is_dir() {
+        eprintln!("SKIPPED: ../shared/reference/ai8x/mnist absent; nothing to benchmark");
+        return;
+    }
+    let sample = mnist.join("sample_mnist.npy");
+    let req = LoadRequest {
+        network: mnist.join("mnist-chw-ai85.yaml"),
+        checkpoint: Some(mnist.join("ai85-mnist-qat8-q.pth.tar")),
+        sample_input: Some(sample.clone()),
+        ..Default::default()
+    };
+    let opts = ConvertOptions {
+        project: ProjectOptions {
+            prefix: "mnist".into(),
+            softmax: true,
+            timer: Some(0),
+            ..ProjectOptions::default()
+        },
+        ..ConvertOptions::default()
+    };
+    c.bench_function("convert mnist (files in, project out)", |b| {
+        b.iter(|| {
+            let built = load_max78000(black_box(&req)).unwrap();
+            let data = qtool::checkpoint::npy::read_i64(&sample).unwrap();
+            let input = qtool::sim::input_tensor(&data).unwrap();
+            max78000_project(&built.graph, &input, &opts).unwrap()
+        })
+    });
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
