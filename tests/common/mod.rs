@@ -1,5 +1,8 @@
-//! Shared helpers for integration tests: locating `../shared/reference`.
+//! Shared helpers for integration tests: locating `../shared/reference`; `c_harness` builds
+//! and runs generated C projects on the host.
 #![allow(dead_code)]
+
+pub mod c_harness;
 
 use std::io::Write;
 use std::path::PathBuf;
