@@ -1,0 +1,1 @@
+//! main() variants for options the golden projects do not use.
