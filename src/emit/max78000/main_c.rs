@@ -181,7 +181,11 @@ fn fifo_loop(s: &mut String, loads: &[InputLoad]) {
 /// `check_output()`: walks the runs of `SAMPLE_OUTPUT` (address, mask, count, values) and
 /// compares the accelerator's memory with them.
 fn check_output(s: &mut String, graph: &Graph, prefix: &str) {
-    let layers: Vec<String> = graph.outputs.iter().map(|o| o.to_string()).collect();
+    let outputs = match graph.outputs.as_slice() {
+        [] => vec![graph.nodes.len().saturating_sub(1)],
+        o => o.to_vec(),
+    };
+    let layers: Vec<String> = outputs.iter().map(|o| o.to_string()).collect();
     let _ = writeln!(
         s,
         "// Known-answer test of {prefix}: output of layer {} for the sample input\n\
