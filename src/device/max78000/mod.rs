@@ -1,5 +1,5 @@
 //! MAX78000 CNN accelerator: hardware limits, placement data, checks, resource use, address
-//! map and known-answer data (`sampleoutput.h`).
+//! map, known-answer data (`sampleoutput.h`) and operation statistics.
 
 mod check;
 mod kat;
@@ -10,6 +10,7 @@ mod memmap;
 mod placement;
 mod registers;
 mod resources;
+mod stats;
 #[cfg(test)]
 pub(crate) mod testutil;
 
@@ -36,6 +37,7 @@ pub use resources::{
     BiasMap, LayerResources, Totals, allocate_bias, bias_image, data_bytes, graph_resources,
     layer_resources, totals,
 };
+pub use stats::{LayerOps, MemoryUse, graph_ops, layer_ops, memory_use, total_ops};
 
 mod describe;
 

@@ -47,4 +47,6 @@ pub enum EmitError {
     },
     #[error("layer 0 input offset 0x{offset:x} puts the input past the 32-bit address space")]
     Address { offset: u32 },
+    #[error("{option} is not supported by qtool's project generator")]
+    Unsupported { option: &'static str },
 }
