@@ -6,7 +6,7 @@
 
 use crate::device::max78000::{self as dev, KatError, KatOptions};
 use crate::emit::max78000::{
-    EmitError, ProjectOptions, cnn_c,
+    EmitError, ProjectOptions, SOFTMAX_C, cnn_c, cnn_h, main_c, makefile, project_mk,
     sampledata_h::{InputOptions, sampledata_h},
     weights_h,
 };
@@ -61,6 +61,11 @@ pub fn max78000_project(
     ];
     if !opts.headers_only {
         files.push(("cnn.c".to_string(), cnn_c(graph, p, "")?));
+        files.push(("cnn.h".to_string(), cnn_h(graph, p)?));
+        files.push(("main.c".to_string(), main_c(graph, input, p)?));
+        files.push(("softmax.c".to_string(), SOFTMAX_C.to_string()));
+        files.push(("Makefile".to_string(), makefile(p)));
+        files.push(("project.mk".to_string(), project_mk(p)));
     }
     Ok(files
         .into_iter()
