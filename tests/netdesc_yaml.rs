@@ -150,3 +150,18 @@ fn max78002_only_keys_are_refused_for_max78000() {
         "{e}"
     );
 }
+
+#[test]
+fn too_many_layers_name_the_first_layer_beyond_the_device() {
+    let layer = "  - processors: 1\n    out_offset: 0\n";
+    assert!(parse(&format!("{HEAD}{}", layer.repeat(32)), "net.yaml").is_ok());
+    assert_eq!(
+        err(&format!("{HEAD}{}", layer.repeat(33))),
+        "net.yaml: layer 32: `layers`: the description lists 33 layers, the device runs at most 32"
+    );
+    let e = err(&format!("{HEAD}  - processors: 1\n    sequence: 40\n"));
+    assert_eq!(
+        e,
+        "net.yaml: layer 40: `sequence`: layer sequence 40 is out of range (this device supports up to 32 layers)"
+    );
+}

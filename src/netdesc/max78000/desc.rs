@@ -133,12 +133,18 @@ pub fn parse(text: &str, file: &str) -> Result<NetworkDesc, DescError> {
     let mut slots: Vec<Option<LayerDesc>> = vec![None; MAX_SEQUENCE];
     let mut sequence: i64 = 0;
     for item in items {
-        if let Some(s) = item.as_mapping().and_then(|m| m.get("sequence")) {
+        let explicit = item.as_mapping().and_then(|m| m.get("sequence"));
+        if let Some(s) = explicit {
             sequence = value::int(s)
                 .map_err(|m| err(usize::try_from(sequence).ok(), Some("sequence"), m))?;
         }
         let seq = usize::try_from(sequence).ok().filter(|s| *s < MAX_SEQUENCE).ok_or_else(|| {
-            err(None, Some("sequence"), format!("layer sequence {sequence} is out of range (this device supports up to {MAX_SEQUENCE} layers)"))
+            let layer = usize::try_from(sequence).ok();
+            if explicit.is_some() {
+                err(layer, Some("sequence"), format!("layer sequence {sequence} is out of range (this device supports up to {MAX_SEQUENCE} layers)"))
+            } else {
+                err(layer, Some("layers"), format!("the description lists {} layers, the device runs at most {MAX_SEQUENCE}", items.len()))
+            }
         })?;
         if slots[seq].is_some() {
             return Err(err(

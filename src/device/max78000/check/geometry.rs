@@ -117,12 +117,15 @@ impl Checker<'_> {
         }
         if pooled_pixels > lim.max_flatten_pixels {
             let (h, w) = node.pooled_shape.dims.hw();
+            let c = node.pooled_shape.channels;
+            let (max, procs) = (lim.max_flatten_pixels, lim.processors as usize);
             self.push(
                 i,
                 "flatten",
                 format!(
-                    "flattened input {h}x{w} exceeds {} pixels",
-                    lim.max_flatten_pixels
+                    "flattened input {c}x{h}x{w} ({} values) has {pooled_pixels} pixels per channel, more than the {max} the device flattens (at most {} values on {procs} processors)",
+                    c * pooled_pixels,
+                    max * procs
                 ),
             );
         }

@@ -194,6 +194,14 @@ fn flatten_rules() {
         0,
         "flatten",
     );
+    // 64 × 16 × 16 = 16,384 values is the largest flatten; one more column is refused.
+    assert_clean(&graph(vec![linear_flatten(Shape::d2(64, 16, 16))]));
+    let e = check_graph(&graph(vec![linear_flatten(Shape::d2(64, 16, 17))])).unwrap_err();
+    assert_eq!((e.layer, e.key), (0, "flatten"));
+    assert_eq!(
+        e.message,
+        "flattened input 64x16x17 (17408 values) has 272 pixels per channel, more than the 256 the device flattens (at most 16384 values on 64 processors)"
+    );
     let mut n = linear_flatten(Shape::d2(16, 8, 8));
     n.pool = Some(pool(2));
     reinfer(&mut n);
