@@ -129,3 +129,63 @@ fn existing_directory_needs_overwrite_and_violations_write_nothing() {
     );
     assert!(!bad_out.exists());
 }
+
+#[test]
+fn verbose_prints_the_kernel_map_and_unsupported_izer_options_exit_2() {
+    let Some(dir) = common::reference_dir() else {
+        return;
+    };
+    let m = dir.join("mnist");
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str]| {
+        Command::cargo_bin("qtool")
+            .unwrap()
+            .args(["convert", "--device", "MAX78000", "--config-file"])
+            .arg(m.join("mnist-chw-ai85.yaml"))
+            .arg("--checkpoint-file")
+            .arg(m.join("ai85-mnist-qat8-q.pth.tar"))
+            .arg("--sample-input")
+            .arg(m.join("sample_mnist.npy"))
+            .arg("--test-dir")
+            .arg(tmp.path())
+            .args(["--prefix", "mnist"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let r = run(&["--verbose"]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let out = String::from_utf8_lossy(&r.stdout);
+    let map: Vec<&str> = out
+        .lines()
+        .skip_while(|l| !l.starts_with("Kernel map"))
+        .skip(1)
+        .take(64)
+        .collect();
+    assert_eq!(map.len(), 64, "{out}");
+    // izer's own map for the same command (its log.txt, after the dashed line).
+    let mut log = String::new();
+    std::io::Read::read_to_string(
+        &mut flate2::read::GzDecoder::new(
+            std::fs::File::open(m.join("golden/log.txt.gz")).unwrap(),
+        ),
+        &mut log,
+    )
+    .unwrap();
+    let izer: Vec<&str> = log
+        .lines()
+        .skip_while(|l| !l.starts_with("Kernel map"))
+        .skip(2)
+        .take(64)
+        .collect();
+    assert_eq!(map, izer);
+    assert!(tmp.path().join("mnist/cnn.c").is_file());
+
+    let r = run(&["--overwrite", "--zero-sram"]);
+    assert_eq!(r.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(
+        err.contains("--zero-sram") && err.contains("not supported"),
+        "{err}"
+    );
+}
