@@ -6,8 +6,10 @@
 mod error;
 mod options;
 pub mod sampledata_h;
+mod unload;
 pub mod weights_h;
 
 pub use error::EmitError;
 pub use options::ProjectOptions;
+pub use unload::cnn_unload;
 pub use weights_h::{bias_memory, kernel_memory, weights_h};
