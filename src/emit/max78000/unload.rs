@@ -3,7 +3,8 @@
 //!
 //! Owns which outputs are unloaded, the order of the reads and their C text. Must not work out
 //! where a value lies in data memory (that is `crate::device::max78000::OutputLayout`, shared
-//! with the known-answer words) nor write any other part of `cnn.c`.
+//! with the known-answer words; only izer's `write_gap` quirk below is applied here) nor write
+//! any other part of `cnn.c`.
 //!
 //! izer quirks kept on purpose (checked against `izer/unload.py`):
 //! * 32-bit reads: a run's length is counted by comparing neighbours from the start of the
@@ -189,6 +190,8 @@ impl Writer {
             for pixel in 0..xy {
                 let base = source(limits, o, quad, pixel)?;
                 for (k, j) in lanes(quad).enumerate() {
+                    // 32-bit values: consecutive words when all are wide, but by lane position
+                    // when read byte by byte (izer's two rules).
                     match (self.bytes, l.width) {
                         (false, _) => list.push((base + 4 * k as i64, 0)),
                         (true, OutputWidth::Bits32) => {
