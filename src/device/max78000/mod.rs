@@ -16,8 +16,8 @@ pub(crate) mod testutil;
 
 pub use check::{LimitError, check_graph, violations, violations_with};
 pub use kat::{
-    CheckWord, KatError, KatMismatch, KatOptions, Run, RunHeader, c_define, check_words, compare,
-    parse_sample_output, render_sample_output, runs, sample_output_words,
+    CheckWord, KatError, KatMismatch, KatOptions, OutputLayout, Quad, Run, RunHeader, c_define,
+    check_words, compare, parse_sample_output, render_sample_output, runs, sample_output_words,
 };
 pub use kernel_map::{KernelImage, KernelMap, allocate_kernels, kernel_image};
 pub use kernels::{KernelGeometry, KernelLayout, ProcessorBytes, ProcessorColumns};

@@ -1,6 +1,6 @@
 //! Why a MAX78000 project file cannot be written: one error type for every emitter.
 
-use crate::device::max78000::LimitError;
+use crate::device::max78000::{KatError, LimitError};
 use crate::ir::NodeId;
 use thiserror::Error;
 
@@ -9,6 +9,12 @@ use thiserror::Error;
 pub enum EmitError {
     #[error(transparent)]
     Limit(#[from] LimitError),
+    /// Where an output lies in data memory could not be worked out.
+    #[error(transparent)]
+    Output(#[from] KatError),
+    /// `what` is izer's name of the output: `layer 4`, `unload sequence #0`.
+    #[error("{what}: cnn_unload() through the mlator (`--mlator`) is not supported yet")]
+    MlatorUnload { what: String },
     #[error("layer {0}: no weights loaded (or weights of the wrong shape); pass a checkpoint")]
     NoWeights(NodeId),
     #[error(

@@ -11,6 +11,7 @@ mod main_c;
 mod options;
 pub mod sampledata_h;
 mod summary;
+mod unload;
 pub mod weights_h;
 
 pub use build_files::{SOFTMAX_C, makefile, project_mk};
@@ -20,4 +21,5 @@ pub use error::EmitError;
 pub use main_c::main_c;
 pub use options::ProjectOptions;
 pub use summary::summary_comment;
+pub use unload::cnn_unload;
 pub use weights_h::{bias_memory, kernel_memory, weights_h};

@@ -1,11 +1,11 @@
 //! Check words of the output layers: where each output value lands in data memory and with
 //! which mask it is compared (spec `weights-h.md` §7.1).
 //!
-//! Owns the walk over pixels, passes and processor quads. Must not sort, truncate or format:
-//! that is `render.rs`.
+//! Owns the values and masks of the words; where they lie is `layout.rs`. Must not sort,
+//! truncate or format: that is `render.rs`.
 
+use super::layout::OutputLayout;
 use super::{CheckWord, KatError, KatOptions};
-use crate::device::max78000::memmap::data_address;
 use crate::device::max78000::{Limits, MAX78000, OutputWidth, Placement};
 use crate::ir::Graph;
 use ndarray::{ArrayBase, ArrayView3, Axis, Data, Dimension, Ix3};
@@ -58,7 +58,8 @@ where
     Ok(words)
 }
 
-/// Append the check words of one layer whose output is `y` (`[C, H, W]`).
+/// Append the check words of one layer whose output is `y` (`[C, H, W]`), pixel by pixel,
+/// quad by quad.
 fn layer_words(
     limits: &Limits,
     layer: usize,
@@ -67,101 +68,57 @@ fn layer_words(
     words: &mut Vec<CheckWord>,
 ) -> Result<(), KatError> {
     let (channels, rows, cols) = y.dim();
-    let map = place.output_processors.0;
+    let layout = OutputLayout::of_layer(place, channels, rows, cols);
+    let quads = layout.quads(limits, layer)?;
     let shared = limits.processors_per_data_instance;
-    let expansion = limits.expansion(channels);
-    let per_pass = expansion.per_pass;
-    let map_error = || KatError::OutputMap {
-        layer,
-        map,
-        channels,
-        per_pass,
-    };
-    // Processors are walked in quads sharing a memory instance, from the instance of the
-    // lowest output processor; every pass restarts there.
-    let start = place.output_processors.first().ok_or_else(map_error)? & !(shared - 1);
-    let bytes = match place.output_width {
-        OutputWidth::Bits8 => 1u64,
-        OutputWidth::Bits32 => 4,
-    };
-    // Words one pixel takes in one instance, and the stride between pixels.
-    let pixel_words = expansion.passes as u64 * bytes;
-    let stride = u64::from(place.write_gap) + 1;
-
     for pixel in 0..rows * cols {
         let (row, col) = (pixel / cols, pixel % cols);
-        let mut quad_map = map >> start;
-        let mut proc = start;
-        let mut c = 0;
-        while c < channels {
-            if c % per_pass == 0 {
-                proc = start;
-                quad_map = map >> start;
-            }
-            if quad_map == 0 {
-                return Err(map_error());
-            }
-            let first_channel = c;
-            let pass = (c / per_pass) as u64;
+        for quad in &quads {
             // Values by the position of their processor within the quad.
             let mut lanes = [0u32; 4];
-            let mut any = false;
-            for lane in &mut lanes {
-                if quad_map & 1 == 1 {
-                    any = true;
+            let mut c = quad.first_channel;
+            for (j, lane) in lanes.iter_mut().enumerate().take(shared as usize) {
+                if quad.lanes >> j & 1 == 1 {
                     if c < channels {
                         *lane = y[[c, row, col]] as u32;
                     }
                     c += 1;
                 }
-                quad_map >>= 1;
             }
-            if any {
-                let word = (pixel as u64 * pixel_words + pass * bytes) * stride;
-                let address = |extra: u64| {
-                    data_address(limits, proc, place.out_offset, word + extra).ok_or(
-                        KatError::Address {
-                            layer,
-                            channel: first_channel,
-                            pixel,
-                        },
-                    )
-                };
-                let count = (c - first_channel).min(channels - first_channel);
-                match place.output_width {
-                    OutputWidth::Bits8 => {
-                        let value = lanes
-                            .iter()
-                            .enumerate()
-                            .fold(0u32, |v, (j, b)| v | (b & 0xff) << (8 * j));
-                        let mask = if count >= 4 {
-                            u32::MAX
-                        } else {
-                            // Contiguous from the quad's lowest output processor, even when
-                            // the quad has gaps (izer does the same).
-                            let lowest = (map >> proc).trailing_zeros() % shared;
-                            (u32::MAX >> (32 - 8 * count)) << (8 * lowest)
-                        };
+            let address = |extra| layout.address(limits, layer, quad, pixel, extra);
+            let count = quad.channels;
+            match place.output_width {
+                OutputWidth::Bits8 => {
+                    let value = lanes
+                        .iter()
+                        .enumerate()
+                        .fold(0u32, |v, (j, b)| v | (b & 0xff) << (8 * j));
+                    let mask = if count >= 4 {
+                        u32::MAX
+                    } else {
+                        // Contiguous from the quad's lowest output processor, even when the
+                        // quad has gaps (izer does the same).
+                        let lowest = quad.lanes.trailing_zeros();
+                        (u32::MAX >> (32 - 8 * count)) << (8 * lowest)
+                    };
+                    words.push(CheckWord {
+                        mask,
+                        address: address(0)?,
+                        value: value & mask,
+                    });
+                }
+                OutputWidth::Bits32 => {
+                    // One word per channel at consecutive addresses, taken from the lanes in
+                    // order (izer's rule, also for quads with gaps).
+                    for (i, &value) in lanes.iter().enumerate().take(count.min(4)) {
                         words.push(CheckWord {
-                            mask,
-                            address: address(0)?,
-                            value: value & mask,
+                            mask: u32::MAX,
+                            address: address(i as u64)?,
+                            value,
                         });
-                    }
-                    OutputWidth::Bits32 => {
-                        // One word per channel at consecutive addresses, taken from the lanes
-                        // in order (izer's rule, also for quads with gaps).
-                        for (i, &value) in lanes.iter().enumerate().take(count.min(4)) {
-                            words.push(CheckWord {
-                                mask: u32::MAX,
-                                address: address(i as u64)?,
-                                value,
-                            });
-                        }
                     }
                 }
             }
-            proc += shared;
         }
     }
     Ok(())

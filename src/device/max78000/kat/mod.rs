@@ -14,12 +14,14 @@
 //!   `N`, so `N + 1` values are kept (camvid_unet: `8192` keeps 8193 of 36,864).
 
 mod entries;
+mod layout;
 mod parse;
 mod render;
 #[cfg(test)]
 mod tests;
 
 pub use entries::check_words;
+pub use layout::{OutputLayout, Quad};
 pub use parse::{Run, compare, parse_sample_output, runs};
 pub use render::{c_define, render_sample_output, sample_output_words};
 
