@@ -60,7 +60,7 @@ pub fn max78000_project(
         ),
     ];
     if !opts.headers_only {
-        files.push(("cnn.c".to_string(), cnn_c(graph, p, "")?));
+        files.push(("cnn.c".to_string(), cnn_c(graph, p)?));
         files.push(("cnn.h".to_string(), cnn_h(graph, p)?));
         files.push(("main.c".to_string(), main_c(graph, input, p)?));
         files.push(("softmax.c".to_string(), SOFTMAX_C.to_string()));

@@ -47,11 +47,7 @@ fn check(network: &str, opts: ProjectOptions) {
     let (built, _) = common::load_reference(&yaml, &ckpt, &sample);
     let golden = std::fs::read_to_string(dir.join(network).join("golden/cnn.c")).unwrap();
     let g = functions(&golden);
-    let unload = golden
-        .find("int cnn_unload(")
-        .map(|a| &golden[a..a + golden[a..].find("\n}\n").unwrap() + 4])
-        .unwrap_or("");
-    let ours = cnn_c(&built.graph, &opts, unload).unwrap_or_else(|e| panic!("{network}: {e}"));
+    let ours = cnn_c(&built.graph, &opts).unwrap_or_else(|e| panic!("{network}: {e}"));
     let o = functions(&ours);
     assert_eq!(
         o.keys().collect::<Vec<_>>(),

@@ -3,10 +3,10 @@
 //! (spec `cnn-c.md` §2–§10), then power and clock control.
 //!
 //! Owns the C text of the driver. Must not compute register values
-//! (`crate::device::max78000::register_program`) nor memory images (`weights_h`); the body of
+//! (`crate::device::max78000::register_program`) nor memory images (`weights_h`);
 //! `cnn_unload()` comes from `unload.rs`.
 
-use super::{EmitError, ProjectOptions, bias_memory};
+use super::{EmitError, ProjectOptions, bias_memory, cnn_unload};
 use crate::device::max78000::{
     DataFormat, MAX78000, RegWrite, RegisterOptions, RegisterProgram, Target, bias_base, describe,
     register_program,
@@ -269,9 +269,8 @@ fn power(s: &mut String, p: &RegisterProgram, opts: &ProjectOptions) {
     );
 }
 
-/// The whole `cnn.c` of `graph` with `opts`; `unload` is the text of `cnn_unload()` (empty
-/// with `--no-unload`).
-pub fn cnn_c(graph: &Graph, opts: &ProjectOptions, unload: &str) -> Result<String, EmitError> {
+/// The whole `cnn.c` of `graph` with `opts` (`cnn_unload()` only unless `--no-unload`).
+pub fn cnn_c(graph: &Graph, opts: &ProjectOptions) -> Result<String, EmitError> {
     let program = register_program(graph, &MAX78000, &register_options(opts))?;
     let streaming = graph
         .nodes
@@ -282,7 +281,9 @@ pub fn cnn_c(graph: &Graph, opts: &ProjectOptions, unload: &str) -> Result<Strin
     interrupt(&mut s, &program, streaming, opts);
     loaders(&mut s, graph, opts)?;
     registers(&mut s, &program, opts);
-    s.push_str(unload);
+    if opts.unload {
+        s.push_str(&cnn_unload(graph, opts)?);
+    }
     power(&mut s, &program, opts);
     // The file ends with one newline.
     while s.ends_with("\n\n") {
