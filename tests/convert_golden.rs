@@ -110,27 +110,4 @@ fn check(network: &str) {
     c_harness::assert_same_calls(&golden, &ours);
 }
 
-#[test]
-fn mnist() {
-    check("mnist");
-}
-
-#[test]
-fn cifar_10() {
-    check("cifar-10");
-}
-
-#[test]
-fn kws20_v3() {
-    check("kws20_v3");
-}
-
-#[test]
-fn camvid_unet() {
-    check("camvid_unet");
-}
-
-#[test]
-fn cats_dogs() {
-    check("cats-dogs");
-}
+golden_tests!(check);

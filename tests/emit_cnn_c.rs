@@ -3,7 +3,7 @@
 
 mod common;
 
-use qtool::emit::max78000::{ProjectOptions, cnn_c};
+use qtool::emit::max78000::cnn_c;
 use std::collections::BTreeMap;
 
 /// Function name → its statements (one per line, comments and blank lines removed).
@@ -36,18 +36,14 @@ fn functions(c: &str) -> BTreeMap<String, Vec<String>> {
     out
 }
 
-fn check(network: &str, opts: ProjectOptions) {
-    let Some(dir) = common::reference_dir() else {
+fn check(network: &str) {
+    let Some(gold) = common::golden(network) else {
         return;
     };
-    let (_, yaml, ckpt, sample) = common::reference_networks()
-        .into_iter()
-        .find(|n| n.0 == network)
-        .unwrap();
-    let (built, _) = common::load_reference(&yaml, &ckpt, &sample);
-    let golden = std::fs::read_to_string(dir.join(network).join("golden/cnn.c")).unwrap();
+    let opts = common::golden_options(network, &gold.read("CMD.txt"));
+    let golden = gold.read("cnn.c");
     let g = functions(&golden);
-    let ours = cnn_c(&built.graph, &opts).unwrap_or_else(|e| panic!("{network}: {e}"));
+    let ours = cnn_c(&gold.built.graph, &opts).unwrap_or_else(|e| panic!("{network}: {e}"));
     let o = functions(&ours);
     assert_eq!(
         o.keys().collect::<Vec<_>>(),
@@ -70,67 +66,4 @@ fn check(network: &str, opts: ProjectOptions) {
     assert_eq!(top(&ours), top(&golden), "{network}: declarations");
 }
 
-fn opts(prefix: &str) -> ProjectOptions {
-    ProjectOptions {
-        prefix: prefix.into(),
-        timer: Some(0),
-        ..ProjectOptions::default()
-    }
-}
-
-#[test]
-fn mnist() {
-    check(
-        "mnist",
-        ProjectOptions {
-            softmax: true,
-            ..opts("mnist")
-        },
-    );
-}
-
-#[test]
-fn cifar_10() {
-    check(
-        "cifar-10",
-        ProjectOptions {
-            softmax: true,
-            ..opts("cifar-10")
-        },
-    );
-}
-
-#[test]
-fn kws20_v3() {
-    check(
-        "kws20_v3",
-        ProjectOptions {
-            softmax: true,
-            ..opts("kws20_v3")
-        },
-    );
-}
-
-#[test]
-fn camvid_unet() {
-    check(
-        "camvid_unet",
-        ProjectOptions {
-            mlator: true,
-            unload: false,
-            ..opts("camvid_unet")
-        },
-    );
-}
-
-#[test]
-fn cats_dogs() {
-    check(
-        "cats-dogs",
-        ProjectOptions {
-            fifo: true,
-            softmax: true,
-            ..opts("cats-dogs")
-        },
-    );
-}
+golden_tests!(check);

@@ -4,7 +4,7 @@
 
 mod common;
 
-use qtool::emit::max78000::{ProjectOptions, cnn_h, main_c, summary_comment};
+use qtool::emit::max78000::{cnn_h, main_c, summary_comment};
 
 /// `text` without comments, whitespace runs collapsed to one space.
 fn code(text: &str) -> String {
@@ -48,27 +48,6 @@ fn statements(code: &str) -> Vec<String> {
 }
 
 /// The izer options of a golden project, from the first line of its CMD.txt.
-fn options(prefix: &str, cmd: &str) -> ProjectOptions {
-    let line = cmd.lines().next().unwrap();
-    let has = |flag: &str| line.split_whitespace().any(|w| w == flag);
-    let timer = line
-        .split_whitespace()
-        .skip_while(|w| *w != "--timer")
-        .nth(1)
-        .map(|t| t.parse().unwrap());
-    ProjectOptions {
-        prefix: prefix.into(),
-        command_line: line.into(),
-        softmax: has("--softmax"),
-        fifo: has("--fifo"),
-        mlator: has("--mlator"),
-        unload: !has("--no-unload"),
-        kat: !has("--no-kat"),
-        timer,
-        ..ProjectOptions::default()
-    }
-}
-
 /// The `/* SUMMARY OF OPS … */` block of a file.
 fn summary_block(text: &str) -> &str {
     let start = text.find("/*\n  SUMMARY OF OPS").expect("summary block");
@@ -86,7 +65,7 @@ fn check(folder: &str) {
         .unwrap();
     let golden = dir.join(&name).join("golden");
     let read = |f: &str| std::fs::read_to_string(golden.join(f)).unwrap();
-    let opts = options(folder, &read("CMD.txt"));
+    let opts = common::golden_options(folder, &read("CMD.txt"));
     let (built, input) = common::load_reference(&yaml, &ckpt, &sample);
     let graph = &built.graph;
 

@@ -34,26 +34,6 @@ fn check(network: &str) {
 }
 
 #[test]
-fn mnist() {
-    check("mnist");
-}
-
-#[test]
-fn cifar_10() {
-    check("cifar-10");
-}
-
-#[test]
-fn kws20_v3() {
-    check("kws20_v3");
-}
-
-#[test]
-fn cats_dogs() {
-    check("cats-dogs");
-}
-
-#[test]
 fn every_reference_network_unloads() {
     for (network, ..) in common::reference_networks() {
         let text = ours(&network).unwrap();
@@ -67,3 +47,11 @@ fn every_reference_network_unloads() {
         );
     }
 }
+
+golden_tests!(
+    check,
+    mnist => "mnist",
+    cifar_10 => "cifar-10",
+    kws20_v3 => "kws20_v3",
+    cats_dogs => "cats-dogs",
+);

@@ -4,7 +4,8 @@
 
 mod common;
 
-use qtool::device::max78000::{MAX78000, RegWrite, RegisterOptions, register_program};
+use qtool::device::max78000::{MAX78000, RegWrite, register_program};
+use qtool::emit::max78000::cnn_c::register_options;
 
 /// `(address, value)` of every `*((volatile uint32_t *) A) = V;` line inside C function `name`.
 fn golden_writes(cnn_c: &str, name: &str) -> Vec<(u32, u32)> {
@@ -46,18 +47,14 @@ fn compare(network: &str, what: &str, a: &[(u32, u32)], b: &[(u32, u32)]) {
     assert_eq!(a.len(), b.len(), "{network} {what}: number of writes");
 }
 
-fn check(network: &str, opts: RegisterOptions) {
-    let Some(dir) = common::reference_dir() else {
+fn check(network: &str) {
+    let Some(g) = common::golden(network) else {
         return;
     };
-    let (_, yaml, ckpt, sample) = common::reference_networks()
-        .into_iter()
-        .find(|n| n.0 == network)
-        .unwrap();
-    let (built, _) = common::load_reference(&yaml, &ckpt, &sample);
-    let program = register_program(&built.graph, &MAX78000, &opts)
+    let opts = common::golden_options(network, &g.read("CMD.txt"));
+    let program = register_program(&g.built.graph, &MAX78000, &register_options(&opts))
         .unwrap_or_else(|e| panic!("{network}: {e}"));
-    let golden = std::fs::read_to_string(dir.join(network).join("golden/cnn.c")).unwrap();
+    let golden = g.read("cnn.c");
     compare(
         network,
         "cnn_init",
@@ -86,33 +83,4 @@ fn check(network: &str, opts: RegisterOptions) {
     );
 }
 
-#[test]
-fn mnist() {
-    check("mnist", RegisterOptions::default());
-}
-
-#[test]
-fn cifar_10() {
-    check("cifar-10", RegisterOptions::default());
-}
-
-#[test]
-fn kws20_v3() {
-    check("kws20_v3", RegisterOptions::default());
-}
-
-#[test]
-fn camvid_unet() {
-    check("camvid_unet", RegisterOptions::default());
-}
-
-#[test]
-fn cats_dogs() {
-    check(
-        "cats-dogs",
-        RegisterOptions {
-            fifo: true,
-            ..RegisterOptions::default()
-        },
-    );
-}
+golden_tests!(check);

@@ -102,3 +102,82 @@ pub fn success_json(out: &std::process::Output) -> serde_json::Value {
     );
     serde_json::from_slice(&out.stdout).unwrap()
 }
+
+/// A reference network with izer golden outputs, loaded into the IR.
+pub struct Golden {
+    /// `../shared/reference/ai8x/<name>/golden`.
+    pub dir: PathBuf,
+    pub built: qtool::netdesc::max78000::Built,
+    /// The sample input as `[C, H, W]`.
+    pub input: ndarray::Array3<i64>,
+}
+
+impl Golden {
+    /// A file of izer's project.
+    pub fn read(&self, file: &str) -> String {
+        std::fs::read_to_string(self.dir.join(file))
+            .unwrap_or_else(|e| panic!("{}: {e}", self.dir.join(file).display()))
+    }
+}
+
+/// The golden network `name` loaded with its checkpoint and sample, or `None` (said loudly)
+/// when `../shared` is absent.
+pub fn golden(name: &str) -> Option<Golden> {
+    let dir = reference_dir()?;
+    let (_, yaml, ckpt, sample) = reference_networks()
+        .into_iter()
+        .find(|n| n.0 == name)
+        .unwrap_or_else(|| panic!("no reference network {name}"));
+    let (built, input) = load_reference(&yaml, &ckpt, &sample);
+    Some(Golden {
+        dir: dir.join(name).join("golden"),
+        built,
+        input,
+    })
+}
+
+/// One `#[test]` per golden network calling `check("<folder>")`: all five with
+/// `golden_tests!(check)`, or a list: `golden_tests!(check, mnist => "mnist")`.
+#[macro_export]
+macro_rules! golden_tests {
+    ($check:ident) => {
+        golden_tests!(
+            $check,
+            mnist => "mnist",
+            cifar_10 => "cifar-10",
+            kws20_v3 => "kws20_v3",
+            camvid_unet => "camvid_unet",
+            cats_dogs => "cats-dogs",
+        );
+    };
+    ($check:ident, $($test:ident => $folder:literal),+ $(,)?) => {
+        $(
+            #[test]
+            fn $test() {
+                $check($folder);
+            }
+        )+
+    };
+}
+
+/// The project options of izer's command line in a golden `CMD.txt`.
+pub fn golden_options(prefix: &str, cmd: &str) -> qtool::emit::max78000::ProjectOptions {
+    let line = cmd.lines().next().unwrap();
+    let has = |flag: &str| line.split_whitespace().any(|w| w == flag);
+    let timer = line
+        .split_whitespace()
+        .skip_while(|w| *w != "--timer")
+        .nth(1)
+        .map(|t| t.parse().unwrap());
+    qtool::emit::max78000::ProjectOptions {
+        prefix: prefix.into(),
+        command_line: line.into(),
+        softmax: has("--softmax"),
+        fifo: has("--fifo"),
+        mlator: has("--mlator"),
+        unload: !has("--no-unload"),
+        kat: !has("--no-kat"),
+        timer,
+        ..qtool::emit::max78000::ProjectOptions::default()
+    }
+}

@@ -56,16 +56,7 @@ impl KernelGeometry {
     /// Geometry of layer `layer` of `graph`; `None` for weight-less or unplaced layers.
     pub fn of(graph: &Graph, layer: NodeId, limits: &Limits) -> Option<Self> {
         let node = graph.nodes.get(layer)?;
-        let streams = |i: usize| {
-            graph
-                .nodes
-                .get(i)
-                .and_then(|n| n.annex.max78000())
-                .is_some_and(|p| p.streaming)
-        };
-        // izer converts streaming 1×1 convolutions to 3×3 within the first stream-capable layers.
-        let emulate_1x1 = layer <= limits.max_stream_layers
-            && (streams(layer) || layer > 0 && streams(layer - 1));
+        let emulate_1x1 = emulates_1x1(graph, layer, limits);
         Self::of_node(node, emulate_1x1, limits)
     }
 
@@ -459,6 +450,19 @@ fn flatten_rows(
 }
 
 /// Hardware kernel length of a Conv1d of length `k` and dilation `d`.
+/// Whether izer runs layer `layer` on 3×3 kernel hardware if it is a 1×1 convolution: within
+/// the first stream-capable layers, when it or the layer before it streams.
+pub(super) fn emulates_1x1(graph: &Graph, layer: NodeId, limits: &Limits) -> bool {
+    let streams = |i: usize| {
+        graph
+            .nodes
+            .get(i)
+            .and_then(|n| n.annex.max78000())
+            .is_some_and(|p| p.streaming)
+    };
+    layer <= limits.max_stream_layers && (streams(layer) || layer > 0 && streams(layer - 1))
+}
+
 fn conv1d_hw_len(k: usize, d: usize, limits: &Limits) -> usize {
     if d <= 1 || k <= 1 {
         k

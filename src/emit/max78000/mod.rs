@@ -1,7 +1,9 @@
-//! MAX78000 embedded-code files in the text izer (ai8x-synthesis) writes, default options.
+//! The files of a MAX78000 SDK project as izer (ai8x-synthesis `ai8xize.py`) writes them:
+//! `cnn.c`, `cnn.h`, `main.c`, `weights.h`, `sampledata.h`, `sampleoutput.h`, `softmax.c`,
+//! `Makefile`, `project.mk`, shaped by [`ProjectOptions`].
 //!
-//! Owns the C text of each file. Must not allocate memory or derive layouts:
-//! `crate::device::max78000` does that.
+//! Owns the C text of each file. Must not allocate memory, derive layouts or compute register
+//! values: `crate::device::max78000` does that.
 
 mod build_files;
 pub mod cnn_c;

@@ -5,6 +5,7 @@
 //! Owns those rewrites for register programming only. Must not touch kernel bytes
 //! (`kernels`) or the network arithmetic (`crate::sim`).
 
+use super::super::kernels::emulates_1x1;
 use super::super::limits::Limits;
 use super::super::placement::Placement;
 use crate::ir::{Graph, Node, NodeId, Op, PoolKind};
@@ -73,13 +74,6 @@ impl<'a> HwLayer<'a> {
     pub fn of(graph: &'a Graph, ll: NodeId, limits: &Limits) -> Option<Self> {
         let node = graph.nodes.get(ll)?;
         let place = node.annex.max78000()?;
-        let streams = |i: usize| {
-            graph
-                .nodes
-                .get(i)
-                .and_then(|n| n.annex.max78000())
-                .is_some_and(|p| p.streaming)
-        };
         let (mut op, conv) = match node.op {
             Op::Conv1d(c) => (HwOp::Conv1d, Some(c)),
             Op::Conv2d(c) => (HwOp::Conv2d, Some(c)),
@@ -112,10 +106,9 @@ impl<'a> HwLayer<'a> {
                     }
                 }
             }
-            let emulate_1x1 = ll <= limits.max_stream_layers
-                && c.kernel == [1, 1]
+            let emulate_1x1 = c.kernel == [1, 1]
                 && matches!(op, HwOp::Conv2d | HwOp::ConvTranspose2d)
-                && (streams(ll) || ll > 0 && streams(ll - 1));
+                && emulates_1x1(graph, ll, limits);
             if emulate_1x1 {
                 kernel = [3, 3];
                 pad = [1, 1];
