@@ -1,6 +1,8 @@
 //! `main.c`: the known-answer test application izer generates next to `cnn.c` (spec
 //! `cnn-c.md` §11, `weights-h.md` §6.3/§7.3): `fail()`, `load_input()`, `check_output()`, the
 //! optional software softmax and `main()` calling the `cnn.h` API in izer's order.
+//! With `--riscv` that application is `main_riscv.c`, run by the RISC-V core, and `main.c` is
+//! the Arm-side loader that starts the RISC-V core and sleeps until it signals completion.
 //!
 //! Owns the C statements of `main.c` and their order for each option. Must not pack the input
 //! (`sampledata_h::input_loads` decides every block, address and FIFO), compute known-answer
