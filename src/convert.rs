@@ -6,7 +6,8 @@
 
 use crate::device::max78000::{self as dev, KatError, KatOptions};
 use crate::emit::max78000::{
-    EmitError, ProjectOptions, SOFTMAX_C, cnn_c, cnn_h, main_c, makefile, project_mk,
+    EmitError, ProjectOptions, SOFTMAX_C, cnn_c, cnn_h, main_c, main_riscv_c, makefile, project_mk,
+    riscv_makefiles,
     sampledata_h::{InputOptions, sampledata_h},
     weights_h,
 };
@@ -62,9 +63,14 @@ pub fn max78000_project(
     if !opts.headers_only {
         files.push(("cnn.c".to_string(), cnn_c(graph, p)?));
         files.push(("cnn.h".to_string(), cnn_h(graph, p)?));
+        // With --riscv, main.c only starts the RISC-V core; main_riscv.c runs the network.
         files.push(("main.c".to_string(), main_c(graph, input, p)?));
+        if p.riscv {
+            files.push(("main_riscv.c".to_string(), main_riscv_c(graph, input, p)?));
+        }
         files.push(("softmax.c".to_string(), SOFTMAX_C.to_string()));
         files.push(("Makefile".to_string(), makefile(p)));
+        files.extend(riscv_makefiles(p));
         files.push(("project.mk".to_string(), project_mk(p)));
     }
     Ok(files

@@ -31,6 +31,7 @@ const OPTIONS: &[(&str, &str)] = &[
     ("mnist-extrasmall", "--softmax"),
     ("faceid-testckpt", "--fifo"),
     ("fashionmnist-testckpt", "--softmax"),
+    ("mnist-riscv", "--softmax --riscv --riscv-debug"),
 ];
 
 #[test]
@@ -71,7 +72,13 @@ fn every_reference_network_converts_and_runs_on_the_host() {
             "{name}: only {} words written",
             image.len()
         );
-        let calls = c_harness::main_calls(&out).unwrap_or_else(|e| panic!("{name}: {e}"));
+        // With --riscv the network runs from main_riscv.c; main.c only starts that core.
+        let app = if opts.contains("--riscv") {
+            "main_riscv.c"
+        } else {
+            "main.c"
+        };
+        let calls = c_harness::main_calls_of(&out, app).unwrap_or_else(|e| panic!("{name}: {e}"));
         let names = c_harness::call_names(&calls);
         for f in ["cnn_init", "cnn_load_weights", "cnn_configure", "cnn_start"] {
             assert!(

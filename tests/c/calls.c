@@ -28,8 +28,9 @@
 
 #define NOINST __attribute__((no_instrument_function))
 
-/* Defined by the project's main.c; the stand-in "interrupt" sets it. */
-extern volatile uint32_t cnn_time;
+/* Defined by the project's main.c (or main_riscv.c); the stand-in "interrupt" sets it. The
+ * Arm loader main.c of a RISC-V project has none, so this weak one stands in there. */
+__attribute__((weak)) volatile uint32_t cnn_time;
 
 /* ---- The accelerator's completion interrupt ---- */
 

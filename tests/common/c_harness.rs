@@ -203,7 +203,14 @@ fn run_registers(project_dir: &Path, log_writes: bool) -> Result<RegisterRun, St
 /// `cnn_time` when the program sleeps (or after 0.5 s of spinning), so `check_output()`
 /// passes; `fail()`, a crash or a 10 s timeout is an `Err` carrying the calls so far.
 pub fn main_calls(project_dir: &Path) -> Result<Vec<String>, String> {
-    let main_c = required_file(project_dir, "main.c")?;
+    main_calls_of(project_dir, "main.c")
+}
+
+/// [`main_calls`] for the `main()` in `main_file` of `project_dir`: `main_riscv.c` is the
+/// application of a `--riscv` project (its `asm volatile("wfi")` assembles to a no-op on the
+/// host, so its wait spins until the stand-in interrupt), whose `main.c` is the Arm loader.
+pub fn main_calls_of(project_dir: &Path, main_file: &str) -> Result<Vec<String>, String> {
+    let main_c = required_file(project_dir, main_file)?;
     let c = harness_dir();
     let tmp = tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?;
     let exe = tmp.path().join("calls");
@@ -452,19 +459,26 @@ pub fn assert_same_registers(golden_dir: &Path, ours_dir: &Path) {
     }
 }
 
-/// Panics unless `main.c` of both folders makes the same calls (skips loudly without `gcc`).
+/// Panics unless `main.c` of both folders makes the same calls, and `main_riscv.c` too where
+/// the golden folder has one (skips loudly without `gcc`).
 pub fn assert_same_calls(golden_dir: &Path, ours_dir: &Path) {
     if !gcc_available() {
         return;
     }
-    let golden = main_calls(golden_dir).unwrap_or_else(|e| panic!("golden: {e}"));
-    let ours = main_calls(ours_dir).unwrap_or_else(|e| panic!("ours: {e}"));
-    if let Err(e) = compare_calls(&golden, &ours) {
-        panic!(
-            "main.c call sequences differ\n  golden: {}\n  ours:   {}\n{e}",
-            golden_dir.display(),
-            ours_dir.display()
-        );
+    for file in ["main.c", "main_riscv.c"] {
+        if file != "main.c" && !golden_dir.join(file).is_file() {
+            continue;
+        }
+        let golden =
+            main_calls_of(golden_dir, file).unwrap_or_else(|e| panic!("golden {file}: {e}"));
+        let ours = main_calls_of(ours_dir, file).unwrap_or_else(|e| panic!("ours {file}: {e}"));
+        if let Err(e) = compare_calls(&golden, &ours) {
+            panic!(
+                "{file} call sequences differ\n  golden: {}\n  ours:   {}\n{e}",
+                golden_dir.display(),
+                ours_dir.display()
+            );
+        }
     }
 }
 

@@ -1,5 +1,7 @@
 //! Fixed files of a generated project: the MSDK `Makefile` and `project.mk`, and
-//! `softmax.c` (qtool's own software softmax).
+//! `softmax.c` (qtool's own software softmax). A `--riscv` project builds two programs, so
+//! its `Makefile` drives `Makefile.ARM` (the Arm loader) and `Makefile.RISCV` (the network's
+//! application with `cnn.c`) and merges their images, the file set izer's RISC-V template has.
 //!
 //! Owns the placeholder substitution of these assets (`##PROJECT##`, `##BOARD##`). Must not
 //! depend on the network: everything network-specific is in `cnn.h`, `cnn.c` and `main.c`.
@@ -12,6 +14,9 @@ pub const SOFTMAX_C: &str = include_str!("assets/softmax.c");
 
 const MAKEFILE: &str = include_str!("assets/Makefile");
 const PROJECT_MK: &str = include_str!("assets/project.mk");
+const MAKEFILE_RISCV: &str = include_str!("assets/Makefile.riscv");
+const MAKEFILE_ARM_HALF: &str = include_str!("assets/Makefile.ARM");
+const MAKEFILE_RISCV_HALF: &str = include_str!("assets/Makefile.RISCV");
 
 fn substitute(template: &str, opts: &ProjectOptions) -> String {
     template
@@ -20,9 +25,30 @@ fn substitute(template: &str, opts: &ProjectOptions) -> String {
 }
 
 /// The `Makefile`: target MAX78000, `BOARD ?= <--board-name>`, MSDK libraries from
-/// `$(MAXIM_PATH)/Libraries/libs.mk`.
+/// `$(MAXIM_PATH)/Libraries/libs.mk`. With `--riscv`, the top-level build of the two
+/// programs (see [`riscv_makefiles`]).
 pub fn makefile(opts: &ProjectOptions) -> String {
-    substitute(MAKEFILE, opts)
+    substitute(if opts.riscv { MAKEFILE_RISCV } else { MAKEFILE }, opts)
+}
+
+/// The per-core build files of a `--riscv` project, `(file name, contents)`: `Makefile.ARM`
+/// (`main.c`, the Arm part of the flash) and `Makefile.RISCV` (`RISCV_CORE=RV32`,
+/// `main_riscv.c cnn.c softmax.c`, the RISC-V linker file, a 1 KiB stack). Empty without
+/// `--riscv`.
+pub fn riscv_makefiles(opts: &ProjectOptions) -> Vec<(String, String)> {
+    if !opts.riscv {
+        return Vec::new();
+    }
+    vec![
+        (
+            "Makefile.ARM".to_string(),
+            substitute(MAKEFILE_ARM_HALF, opts),
+        ),
+        (
+            "Makefile.RISCV".to_string(),
+            substitute(MAKEFILE_RISCV_HALF, opts),
+        ),
+    ]
 }
 
 /// `project.mk`: the place for local settings (`MAXIM_PATH`, board), read by the Makefile.
@@ -48,6 +74,35 @@ mod tests {
         assert!(!mk.contains("##"));
         assert!(project_mk(&opts).contains("kws"));
         assert!(makefile(&ProjectOptions::default()).contains("BOARD ?= EvKit_V1\n"));
+    }
+
+    #[test]
+    fn riscv_builds_two_programs_and_merges_them() {
+        assert!(riscv_makefiles(&ProjectOptions::default()).is_empty());
+        let opts = ProjectOptions {
+            prefix: "mnist-riscv".into(),
+            riscv: true,
+            ..ProjectOptions::default()
+        };
+        let top = makefile(&opts);
+        assert!(top.contains("PROJECT ?= mnist-riscv\n"));
+        assert!(top.contains("$(MAKE) -f Makefile.ARM"));
+        assert!(top.contains("$(MAKE) -f Makefile.RISCV"));
+        assert!(top.contains("__FlashStart_"));
+        assert!(top.contains("-combined"));
+        let halves = riscv_makefiles(&opts);
+        let names: Vec<&str> = halves.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["Makefile.ARM", "Makefile.RISCV"]);
+        let (arm, rv) = (&halves[0].1, &halves[1].1);
+        assert!(arm.contains("SRCS := main.c\n"));
+        assert!(arm.contains("_arm.ld"));
+        assert!(rv.contains("RISCV_CORE := RV32\n"));
+        assert!(rv.contains("SRCS := main_riscv.c cnn.c softmax.c\n"));
+        assert!(rv.contains("_riscv.ld"));
+        assert!(rv.contains("-DRV32"));
+        for text in [&top, arm, rv] {
+            assert!(!text.contains("##"), "{text}");
+        }
     }
 
     #[test]

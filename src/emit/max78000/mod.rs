@@ -16,11 +16,11 @@ mod summary;
 mod unload;
 pub mod weights_h;
 
-pub use build_files::{SOFTMAX_C, makefile, project_mk};
+pub use build_files::{SOFTMAX_C, makefile, project_mk, riscv_makefiles};
 pub use cnn_c::cnn_c;
 pub use cnn_h::cnn_h;
 pub use error::EmitError;
-pub use main_c::main_c;
+pub use main_c::{main_c, main_riscv_c};
 pub use options::ProjectOptions;
 pub use summary::summary_comment;
 pub use unload::cnn_unload;

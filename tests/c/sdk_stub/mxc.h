@@ -326,6 +326,15 @@ void NVIC_EnableEVENT(IRQn_Type irq);
 void NVIC_ClearPendingEVENT(IRQn_Type irq);
 void harness_wfi(void);
 #define __WFI() harness_wfi()
+/* On the RISC-V core the CNN handler is `void __attribute__((interrupt("machine")))
+ * CNN_IRQHandler(void)`; x86 GCC's `interrupt` attribute takes no argument (and means
+ * something else), so the stand-in drops it, leaving an empty attribute list. */
+#define interrupt(mode)
+
+/* The RISC-V application waits with `asm volatile("wfi")`. The host assembler has no such
+ * instruction, so `wfi` is an assembler macro for a no-op here: the wait loop spins until the
+ * calls harness delivers the CNN interrupt (after 0.5 s of CPU time). */
+__asm__(".macro wfi\n\tnop\n.endm\n");
 #define __enable_irq() ((void) 0)
 #define __disable_irq() ((void) 0)
 

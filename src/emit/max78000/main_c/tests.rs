@@ -121,15 +121,8 @@ fn energy_measures_idle_loading_and_inference() {
 }
 
 #[test]
-fn riscv_and_friends_are_rejected() {
+fn unsupported_options_are_rejected() {
     for (opts, option) in [
-        (
-            ProjectOptions {
-                riscv: true,
-                ..ProjectOptions::default()
-            },
-            "--riscv",
-        ),
         (
             ProjectOptions {
                 fast_fifo: true,
@@ -150,4 +143,143 @@ fn riscv_and_friends_are_rejected() {
             Err(EmitError::Unsupported { option })
         );
     }
+}
+
+fn riscv(debug: bool) -> ProjectOptions {
+    ProjectOptions {
+        prefix: "mnist-riscv".into(),
+        riscv: true,
+        riscv_debug: debug,
+        softmax: true,
+        timer: Some(0),
+        ..ProjectOptions::default()
+    }
+}
+
+/// izer's Arm wrapper (`toplevel.main` with `riscv=False`, `embedded_arm`): clocks, RISC-V
+/// boot address from `__FlashStart_`, semaphore clock and wake-up vector, the debugger delay,
+/// the RISC-V clock, one sleep, and nothing of the network.
+#[test]
+fn riscv_arm_main_starts_the_risc_v_core_and_sleeps() {
+    let text = emit(&plain(), &riscv(true)).unwrap();
+    assert_eq!(
+        main_body(&text),
+        [
+            "MXC_ICC_Enable(MXC_ICC0);",
+            "MXC_SYS_Clock_Select(MXC_SYS_CLOCK_IPO);",
+            "SystemCoreClockUpdate();",
+            "MXC_FCR->urvbootaddr = (uint32_t) &__FlashStart_;",
+            "MXC_SYS_ClockEnable(MXC_SYS_PERIPH_CLOCK_SMPHR);",
+            "MXC_NVIC_SetVector(RISCV_IRQn, WakeISR);",
+            "MXC_Delay(SEC(2));",
+            "MXC_SYS_ClockEnable(MXC_SYS_PERIPH_CLOCK_CPU1);",
+            "MXC_LP_EnterSleepMode();",
+            "return 0;",
+        ]
+    );
+    assert!(text.contains("extern volatile void const *__FlashStart_;"));
+    assert!(text.contains(
+        "void WakeISR(void)\n{\n  MXC_SEMA->irq0 = MXC_F_SEMA_IRQ0_EN & ~MXC_F_SEMA_IRQ0_CM4_IRQ;\n}"
+    ));
+    for include in ["mxc.h", "gcfr_regs.h", "fcr_regs.h", "sema_regs.h"] {
+        assert!(
+            text.contains(&format!("#include \"{include}\"\n")),
+            "{include}"
+        );
+    }
+    for absent in ["cnn.h", "sampledata.h", "cnn_", "load_input", "Debug_Init"] {
+        assert!(!text.contains(absent), "{absent} in the Arm loader");
+    }
+}
+
+/// izer's RISC-V main (`toplevel.main` with `riscv=True`): no clock setup or debugger delay,
+/// `Debug_Init()` with `--riscv-debug`, the RISC-V cache, the `cnn.h` calls in the Arm
+/// order, `wfi` while waiting, and the semaphore signal to the Cortex-M4 at the end.
+#[test]
+fn riscv_main_runs_the_network_and_signals_the_arm_core() {
+    let g = plain();
+    let text = main_riscv_c(&g, &Array3::zeros((3, 4, 4)), &riscv(true)).unwrap();
+    let body = main_body(&text);
+    let order = [
+        "Debug_Init();",
+        "MXC_ICC_Enable(MXC_ICC1);",
+        "cnn_enable(MXC_S_GCR_PCLKDIV_CNNCLKSEL_PCLK, MXC_S_GCR_PCLKDIV_CNNCLKDIV_DIV1);",
+        "cnn_init();",
+        "cnn_load_weights();",
+        "cnn_load_bias();",
+        "cnn_configure();",
+        "load_input();",
+        "cnn_start();",
+        "while (cnn_time == 0)",
+        "asm volatile(\"wfi\");",
+        "if (check_output() != CNN_OK) fail();",
+        "softmax_layer();",
+        "cnn_disable();",
+        "MXC_SEMA->irq0 = MXC_F_SEMA_IRQ0_EN | MXC_F_SEMA_IRQ0_CM4_IRQ;",
+        "return 0;",
+    ];
+    let at: Vec<usize> = order.iter().map(|s| position(&body, s)).collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{body:#?}");
+    let declarations = body
+        .iter()
+        .take_while(|l| l.starts_with("int") && l.ends_with(';'))
+        .count();
+    assert_eq!(at[0], declarations, "Debug_Init() first: {body:#?}");
+    for absent in [
+        "MXC_ICC_Enable(MXC_ICC0);",
+        "MXC_SYS_Clock_Select(MXC_SYS_CLOCK_IPO);",
+        "MXC_Delay(SEC(2));",
+        "MXC_LP_EnterSleepMode();",
+    ] {
+        assert!(!body.iter().any(|l| l == absent), "{absent}: {body:#?}");
+    }
+    // The classification printout comes before the signal to the Arm core.
+    let results = body
+        .iter()
+        .position(|l| l.starts_with("printf(\"Classification results"))
+        .unwrap();
+    assert!(results < at[14]);
+    assert!(
+        text.contains("#include \"mxc.h\"\n#include \"fcr_regs.h\"\n#include \"sema_regs.h\"\n")
+    );
+    // --riscv implies --riscv-flash: the sample input lives in the RISC-V flash section.
+    assert!(text.contains(
+        "__attribute__ ((section(\".rvflash_section\")))\nstatic const uint32_t input_0[] = SAMPLE_INPUT_0;"
+    ));
+
+    // Without --riscv-debug there is no Debug_Init(); the rest is unchanged.
+    let plain_rv = main_riscv_c(&g, &Array3::zeros((3, 4, 4)), &riscv(false)).unwrap();
+    let without: Vec<String> = main_body(&plain_rv);
+    let mut expected = body.clone();
+    expected.remove(at[0]);
+    assert_eq!(without, expected);
+}
+
+/// izer's only RISC-V-specific `--energy` change: the idle-power delay uses the timer.
+#[test]
+fn riscv_energy_idle_delay_uses_the_timer() {
+    let opts = ProjectOptions {
+        energy: true,
+        ..riscv(false)
+    };
+    let text = main_riscv_c(&plain(), &Array3::zeros((3, 4, 4)), &opts).unwrap();
+    let body = main_body(&text);
+    position(&body, "MXC_TMR_Delay(MXC_TMR0, 1000000);");
+    assert!(!body.iter().any(|l| l == "MXC_Delay(SEC(1));"));
+    // Inside the measured loop izer keeps the SDK sleep call.
+    position(&body, "MXC_LP_EnterSleepMode();");
+}
+
+#[test]
+fn riscv_main_rejects_what_the_arm_main_rejects() {
+    let opts = ProjectOptions {
+        fast_fifo: true,
+        ..riscv(false)
+    };
+    assert_eq!(
+        main_riscv_c(&plain(), &Array3::zeros((3, 4, 4)), &opts),
+        Err(EmitError::Unsupported {
+            option: "--fast-fifo"
+        })
+    );
 }
