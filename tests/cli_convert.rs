@@ -189,3 +189,52 @@ fn verbose_prints_the_kernel_map_and_unsupported_izer_options_exit_2() {
         "{err}"
     );
 }
+
+#[test]
+fn fast_fifo_needs_riscv_and_feeds_the_input_through_the_fast_fifo() {
+    let Some(dir) = common::reference_dir() else {
+        return;
+    };
+    let m = dir.join("mnist");
+    let (y, c, s) = (
+        m.join("mnist-chw-ai85.yaml"),
+        m.join("ai85-mnist-qat8-q.pth.tar"),
+        m.join("sample_mnist.npy"),
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("ff");
+    let r = convert(&y, &c, &s, &out, &["--fast-fifo".into()]);
+    assert_eq!(r.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("--riscv"));
+    assert!(!out.exists());
+
+    let full = |extra: &[&str]| {
+        Command::cargo_bin("qtool")
+            .unwrap()
+            .args(["convert", "-q", "-n"])
+            .arg(&y)
+            .arg("-c")
+            .arg(&c)
+            .arg("--sample-input")
+            .arg(&s)
+            .arg("--out")
+            .arg(&out)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let r = full(&["--riscv", "--fast-fifo", "--softmax"]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let app = std::fs::read_to_string(out.join("main_riscv.c")).unwrap();
+    assert!(
+        app.contains("*((volatile uint32_t *) 0x400c0410) = *in0++;"),
+        "{app}"
+    );
+    assert!(app.contains("while (((*((volatile uint32_t *) 0x400c0404) & 2)) != 0);"));
+    let cnn = std::fs::read_to_string(out.join("cnn.c")).unwrap();
+    assert!(
+        cnn.contains("*((volatile uint32_t *) 0x400c0400) = 0x000000a0;"),
+        "{cnn}"
+    );
+    assert!(!cnn.contains("0x50000000) ="), "no slow-FIFO control write");
+}

@@ -4,7 +4,7 @@
 
 mod common;
 
-use qtool::device::max78000::{MAX78000, RegWrite, register_program};
+use qtool::device::max78000::{MAX78000, RegWrite, RegisterOptions, register_program};
 use qtool::emit::max78000::cnn_c::register_options;
 
 /// `(address, value)` of every `*((volatile uint32_t *) A) = V;` line inside C function `name`.
@@ -84,3 +84,43 @@ fn check(network: &str) {
 }
 
 golden_tests!(check);
+
+/// `--fast-fifo` (RISC-V): the same program as `--fifo` except the fast FIFO's control writes
+/// instead of the FIFO control register, and the fast-FIFO bits (22; 23 when the fast FIFO
+/// serves processor 0 alone or with its quad) in the enables of the quadrant that takes the
+/// input.
+#[test]
+fn fast_fifo_changes_only_the_fifo_writes_and_enable_bits() {
+    let Some(g) = common::golden("mnist") else {
+        return;
+    };
+    let fifo = RegisterOptions {
+        fifo: true,
+        ..RegisterOptions::default()
+    };
+    let fast = RegisterOptions {
+        fast_fifo: true,
+        ..fifo
+    };
+    let a = register_program(&g.built.graph, &MAX78000, &fifo).unwrap();
+    let b = register_program(&g.built.graph, &MAX78000, &fast).unwrap();
+    assert_eq!(a.init, b.init);
+    assert_eq!(a.layers, b.layers);
+    assert_eq!(
+        b.fifo_control
+            .iter()
+            .map(|w| (w.addr, w.value))
+            .collect::<Vec<_>>(),
+        vec![(0x400c_0408, 0), (0x400c_0400, 0xa0)]
+    );
+    assert_eq!(b.enables[0].value, a.enables[0].value | 1 << 22 | 1 << 23);
+    assert_eq!(&b.enables[1..], &a.enables[1..]);
+    assert_eq!(b.master.value, a.master.value | 1 << 22 | 1 << 23);
+
+    // kws20_v3 feeds 128 HWC channels: more than the fast FIFO takes.
+    let Some(k) = common::golden("kws20_v3") else {
+        return;
+    };
+    let e = register_program(&k.built.graph, &MAX78000, &fast).unwrap_err();
+    assert_eq!((e.layer, e.key), (0, "in_channels"), "{e}");
+}

@@ -24,7 +24,8 @@ pub struct IzerProjectFlags {
     /// izer `--fifo`: load the input through the FIFOs.
     #[arg(long)]
     pub fifo: bool,
-    /// izer `--fast-fifo` (RISC-V fast FIFO interface).
+    /// izer `--fast-fifo`: feed the input through the RISC-V core's fast FIFO (implies --fifo;
+    /// needs --riscv).
     #[arg(long)]
     pub fast_fifo: bool,
     /// izer `--no-unload`: main.c does not call cnn_unload(), and cnn.c does not define it.
@@ -148,23 +149,24 @@ fn boost(b: &Option<String>) -> Result<Option<(u32, u32)>> {
 
 fn project_options(a: &ConvertArgs, prefix: String) -> Result<ProjectOptions> {
     let f = &a.project;
-    if f.fast_fifo {
-        bail!("izer option --fast-fifo is not supported by qtool yet");
+    let riscv = f.riscv || f.riscv_debug;
+    if f.fast_fifo && !riscv {
+        bail!("--fast-fifo requires --riscv (the fast FIFO belongs to the RISC-V core)");
     }
     let command_line = std::env::args().collect::<Vec<_>>().join(" ");
     Ok(ProjectOptions {
         prefix,
         command_line,
         softmax: f.softmax,
-        fifo: f.fifo,
-        fast_fifo: false,
+        fifo: f.fifo || f.fast_fifo,
+        fast_fifo: f.fast_fifo,
         mlator: a.izer.mlator,
         unload: !f.no_unload,
         kat: !f.no_kat,
         timer: f.timer,
         boost: boost(&f.boost)?,
         energy: f.energy,
-        riscv: f.riscv || f.riscv_debug,
+        riscv,
         riscv_debug: f.riscv_debug,
         compact_data: true,
         mexpress: true,

@@ -35,6 +35,15 @@ pub const LAYER_REGISTER_OFFSET: u32 = 0x10;
 pub const LAYER_REGISTER_STRIDE: u32 = 0x80;
 /// Global FIFO control register (FIFO status and data words follow).
 pub const FIFO_CONTROL: u32 = 0x5000_0000;
+/// Fast FIFO of the RISC-V core (control register; status +0x4, interrupt enable +0x8,
+/// data +0x10).
+pub const FAST_FIFO_BASE: u32 = 0x400c_0400;
+/// Fast FIFO status register (bit 1: full).
+pub const FAST_FIFO_STATUS: u32 = FAST_FIFO_BASE + 0x4;
+/// Fast FIFO interrupt-enable register.
+pub const FAST_FIFO_INTERRUPTS: u32 = FAST_FIFO_BASE + 0x8;
+/// Fast FIFO data register.
+pub const FAST_FIFO_DATA: u32 = FAST_FIFO_BASE + 0x10;
 /// Always-on domain control register.
 pub const AON_CONTROL: u32 = 0x5000_1000;
 

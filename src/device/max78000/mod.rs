@@ -23,8 +23,9 @@ pub use kernel_map::{KernelImage, KernelMap, allocate_kernels, kernel_image};
 pub use kernels::{KernelGeometry, KernelLayout, ProcessorBytes, ProcessorColumns};
 pub use limits::{Expansion, Limits, MAX78000};
 pub use memmap::{
-    BIAS_MEMORY_BASE, DATA_MEMORY_BASE, KERNEL_MEMORY_BASE, KERNEL_PROCESSOR_STRIDE,
-    QUADRANT_STRIDE, bias_base, data_address, kernel_base,
+    BIAS_MEMORY_BASE, DATA_MEMORY_BASE, FAST_FIFO_BASE, FAST_FIFO_DATA, FAST_FIFO_STATUS,
+    KERNEL_MEMORY_BASE, KERNEL_PROCESSOR_STRIDE, QUADRANT_STRIDE, bias_base, data_address,
+    kernel_base,
 };
 pub use placement::{
     DataBuffer, DataFormat, NetworkPlacement, OutputWidth, Placement, ProcessorMask, UnloadRegion,

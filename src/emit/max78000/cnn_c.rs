@@ -17,19 +17,10 @@ use std::fmt::Write;
 /// The register options `opts` implies.
 pub fn register_options(opts: &ProjectOptions) -> RegisterOptions {
     RegisterOptions {
-        fifo: opts.fifo,
+        fifo: opts.fifo || opts.fast_fifo,
         mexpress: opts.mexpress,
         avg_pool_rounding: opts.avg_pool_rounding,
-    }
-}
-
-fn label(w: &RegWrite, quadrant_comment: Option<String>) -> String {
-    match (w.target, quadrant_comment) {
-        (_, Some(c)) => c,
-        (Target::Layer(r), None) => r.label().to_string(),
-        (Target::Control(c), None) => format!("{c:?}"),
-        (Target::FifoControl, None) => "FIFO control".into(),
-        (Target::AonControl, None) => "AON control".into(),
+        fast_fifo: opts.fast_fifo,
     }
 }
 
@@ -43,14 +34,19 @@ fn write_reg(s: &mut String, w: &RegWrite, comment: &str) {
     }
 }
 
-fn init_label(w: &RegWrite) -> String {
+/// The comment of a register write in `cnn_init()` / `cnn_configure()`.
+fn label(w: &RegWrite) -> String {
     use crate::device::max78000::CtlReg;
     match w.target {
+        Target::Layer(r) => r.label().into(),
         Target::Control(CtlReg::Ctl) => "Stop SM".into(),
         Target::Control(CtlReg::Sram) => "SRAM control".into(),
         Target::Control(CtlReg::LayerCount) => "Layer count".into(),
         Target::Control(CtlReg::FrameSize) => "Input frame size".into(),
-        _ => label(w, None),
+        Target::FifoControl => "FIFO control".into(),
+        Target::FastFifoControl => "Fast FIFO control".into(),
+        Target::FastFifoInterrupts => "Fast FIFO interrupt enable".into(),
+        Target::AonControl => "AON control".into(),
     }
 }
 
@@ -187,7 +183,7 @@ fn loaders(s: &mut String, graph: &Graph, opts: &ProjectOptions) -> Result<(), E
 fn registers(s: &mut String, p: &RegisterProgram, opts: &ProjectOptions) {
     let mut body = String::new();
     for w in &p.init {
-        write_reg(&mut body, w, &init_label(w));
+        write_reg(&mut body, w, &label(w));
     }
     function(s, "int cnn_init(void)", &body);
 
@@ -199,13 +195,15 @@ fn registers(s: &mut String, p: &RegisterProgram, opts: &ProjectOptions) {
             block.layer, block.quadrant
         );
         for w in &block.writes {
-            write_reg(&mut body, w, &init_label(w));
+            write_reg(&mut body, w, &label(w));
         }
         body.push('\n');
     }
-    if let Some(w) = &p.fifo_control {
+    if !p.fifo_control.is_empty() {
         body.push('\n');
-        write_reg(&mut body, w, "FIFO control");
+    }
+    for w in &p.fifo_control {
+        write_reg(&mut body, w, &label(w));
     }
     function(s, "int cnn_configure(void)", &body);
 

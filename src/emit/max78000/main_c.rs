@@ -11,7 +11,7 @@
 use super::sampledata_h::{FIFO_STATUS, InputLoad, InputOptions, LoadTarget, input_loads};
 use super::summary::summary_comment;
 use super::{EmitError, ProjectOptions};
-use crate::device::max78000::DataFormat;
+use crate::device::max78000::{DataFormat, FAST_FIFO_DATA, FAST_FIFO_STATUS};
 use crate::ir::{Graph, Node};
 use ndarray::Array3;
 use std::fmt::Write;
@@ -19,7 +19,7 @@ use std::fmt::Write;
 /// Options qtool cannot generate a project for.
 fn unsupported(opts: &ProjectOptions) -> Option<&'static str> {
     [
-        (opts.fast_fifo, "--fast-fifo"),
+        (opts.fast_fifo && !opts.riscv, "--fast-fifo without --riscv"),
         (!opts.compact_data, "--no-compact-data"),
     ]
     .into_iter()
@@ -162,7 +162,7 @@ fn application(
     }
     s.push_str("\nvolatile uint32_t cnn_time; // Set by the CNN interrupt when inference ends\n\n");
     s.push_str("void fail(void)\n{\n  printf(\"\\n*** FAIL ***\\n\\n\");\n  while (1);\n}\n\n");
-    input_block(&mut s, graph, &loads, core)?;
+    input_block(&mut s, graph, &loads, core, opts.fast_fifo)?;
     if opts.kat {
         check_output(&mut s, graph, &opts.prefix);
     }
@@ -194,6 +194,7 @@ fn input_block(
     graph: &Graph,
     loads: &[InputLoad],
     core: Core,
+    fast_fifo: bool,
 ) -> Result<(), EmitError> {
     let node = graph.nodes.first().ok_or(EmitError::NoLayers)?;
     let chw = node
@@ -232,7 +233,7 @@ fn input_block(
         "void load_input(void)\n{\n  // Sample data: replace with the application's input\n\n",
     );
     if fifo {
-        fifo_loop(s, loads);
+        fifo_loop(s, loads, fast_fifo);
     } else {
         for l in loads {
             let _ = writeln!(
@@ -248,7 +249,8 @@ fn input_block(
     Ok(())
 }
 
-fn fifo_loop(s: &mut String, loads: &[InputLoad]) {
+/// With `fast` (`--fast-fifo`), every channel goes through the RISC-V core's fast FIFO.
+fn fifo_loop(s: &mut String, loads: &[InputLoad], fast: bool) {
     let len = loads.iter().map(|l| l.words.len()).max().unwrap_or(0);
     s.push_str("  int i;\n");
     for l in loads {
@@ -262,13 +264,16 @@ fn fifo_loop(s: &mut String, loads: &[InputLoad]) {
         if short {
             let _ = writeln!(s, "    if (i < {}) {{", l.words.len());
         }
+        let (status, full, data) = if fast {
+            (FAST_FIFO_STATUS, 2, FAST_FIFO_DATA)
+        } else {
+            (FIFO_STATUS, 1u32 << f, l.address)
+        };
         let _ = writeln!(
             s,
-            "{indent}// Drop this wait only if the source cannot overrun FIFO {f}\n\
-             {indent}while (((*((volatile uint32_t *) 0x{FIFO_STATUS:08x}) & {})) != 0);\n\
-             {indent}*((volatile uint32_t *) 0x{:08x}) = *in{f}++;",
-            1u32 << f,
-            l.address
+            "{indent}// Drop this wait only if the source cannot overrun the FIFO\n\
+             {indent}while (((*((volatile uint32_t *) 0x{status:08x}) & {full})) != 0);\n\
+             {indent}*((volatile uint32_t *) 0x{data:08x}) = *in{f}++;"
         );
         if short {
             s.push_str("    }\n");

@@ -13,7 +13,10 @@ use super::check::LimitError;
 use super::kernel_map::allocate_kernels;
 use super::kernels::KernelGeometry;
 use super::limits::Limits;
-use super::memmap::{AON_CONTROL, FIFO_CONTROL, control_register, layer_register};
+use super::memmap::{
+    AON_CONTROL, FAST_FIFO_BASE, FAST_FIFO_INTERRUPTS, FIFO_CONTROL, control_register,
+    layer_register,
+};
 use super::placement::DataFormat;
 use super::resources::{allocate_bias, bias_len};
 use crate::ir::Graph;
@@ -87,6 +90,8 @@ pub enum Target {
     Layer(LayerReg),
     Control(CtlReg),
     FifoControl,
+    FastFifoControl,
+    FastFifoInterrupts,
     AonControl,
 }
 
@@ -134,6 +139,8 @@ pub struct RegisterOptions {
     pub mexpress: bool,
     /// `--avg-pool-rounding`.
     pub avg_pool_rounding: bool,
+    /// `--fast-fifo` (with `fifo`): the RISC-V core's fast FIFO feeds the input.
+    pub fast_fifo: bool,
 }
 
 impl Default for RegisterOptions {
@@ -142,6 +149,7 @@ impl Default for RegisterOptions {
             fifo: false,
             mexpress: true,
             avg_pool_rounding: false,
+            fast_fifo: false,
         }
     }
 }
@@ -153,8 +161,8 @@ pub struct RegisterProgram {
     pub quadrants: Vec<u32>,
     pub init: Vec<RegWrite>,
     pub layers: Vec<LayerBlock>,
-    /// With `--fifo`: the FIFO control write closing `cnn_configure()`.
-    pub fifo_control: Option<RegWrite>,
+    /// With `--fifo`: the FIFO control writes closing `cnn_configure()`.
+    pub fifo_control: Vec<RegWrite>,
     /// `cnn_start()`: one enable per used quadrant...
     pub enables: Vec<RegWrite>,
     /// ... then the master enable of the first quadrant.
@@ -250,6 +258,9 @@ pub fn register_program(
     opts: &RegisterOptions,
 ) -> Result<RegisterProgram, LimitError> {
     let net = Network::new(graph, limits, opts.fifo)?;
+    if opts.fast_fifo {
+        fast_fifo_rules(&net)?;
+    }
     let final_layer = graph.nodes.len().saturating_sub(1) as u32;
     let mut ctl = 1 << 3;
     if opts.fifo {
@@ -294,17 +305,18 @@ pub fn register_program(
     }
 
     let first_map = net.layers.first().map_or(0, |l| l.place.processors.0);
-    let fifo_control = opts.fifo.then(|| {
-        let mut v = 0x02 << 2 | 0x02 << 7 | 1 << 11;
-        let channels = net.layers.first().map_or(0, |l| l.node.in_shape.channels);
-        for c in 0..channels {
-            if first_map & 1 << ((c % 4) * 16) != 0 {
-                v |= 1 << (c % 4 + 12);
-            }
+    let fifo_control = fifo_control(&net, opts, first_map);
+    // The fast FIFO also feeds the processors after the first of each group of four.
+    let fifo_group = opts.fast_fifo && !(first_map != 1 && first_map & 0x0e == 0);
+    let fifo_bits = |q: u32| {
+        if !opts.fifo {
+            0
+        } else if first_map & 0x0f << (16 * q) != 0 {
+            1 << 15 | u32::from(opts.fast_fifo) << 22 | u32::from(fifo_group) << 23
+        } else {
+            1 << 15
         }
-        RegWrite::new(FIFO_CONTROL, v, Target::FifoControl)
-    });
-
+    };
     let streaming = net.layers.iter().any(|l| l.place.streaming);
     let mut start = 1 << 3;
     if streaming {
@@ -327,10 +339,7 @@ pub fn register_program(
         .quadrants
         .iter()
         .map(|&q| {
-            let mut f = 1 << 11;
-            if opts.fifo {
-                f |= 1 << 15;
-            }
+            let mut f = 1 << 11 | fifo_bits(q);
             if q != first {
                 f |= 1;
             }
@@ -338,8 +347,8 @@ pub fn register_program(
         })
         .collect();
     let mut master = start | 1;
-    if opts.fifo && first_map & 0x0f << (16 * first) != 0 {
-        master |= 1 << 15;
+    if first_map & 0x0f << (16 * first) != 0 {
+        master |= fifo_bits(first);
     }
     Ok(RegisterProgram {
         quadrants: net.quadrants,
@@ -349,4 +358,68 @@ pub fn register_program(
         enables,
         master: control(first, CtlReg::Ctl, master),
     })
+}
+
+/// The writes closing `cnn_configure()` with `--fifo`: the FIFO control register (enabling
+/// the FIFOs whose processors take input channels), or with `--fast-fifo` the fast FIFO's
+/// interrupt enable (0) and control (asynchronous, threshold 10).
+fn fifo_control(net: &Network, opts: &RegisterOptions, first_map: u64) -> Vec<RegWrite> {
+    if !opts.fifo {
+        return Vec::new();
+    }
+    if opts.fast_fifo {
+        return vec![
+            RegWrite::new(FAST_FIFO_INTERRUPTS, 0, Target::FastFifoInterrupts),
+            RegWrite::new(FAST_FIFO_BASE, 10 << 4, Target::FastFifoControl),
+        ];
+    }
+    let mut v = 0x02 << 2 | 0x02 << 7 | 1 << 11;
+    let channels = net.layers.first().map_or(0, |l| l.node.in_shape.channels);
+    for c in 0..channels {
+        if first_map & 1 << ((c % 4) * 16) != 0 {
+            v |= 1 << (c % 4 + 12);
+        }
+    }
+    vec![RegWrite::new(FIFO_CONTROL, v, Target::FifoControl)]
+}
+
+/// What the fast FIFO can feed: one CHW channel or up to four HWC channels, into an 8-bit
+/// convolution.
+fn fast_fifo_rules(net: &Network) -> Result<(), LimitError> {
+    let Some(first) = net.layers.first() else {
+        return Ok(());
+    };
+    let channels = first.node.in_shape.channels;
+    let err = |key: &'static str, message: String| {
+        Err(LimitError {
+            layer: 0,
+            key,
+            message,
+        })
+    };
+    if net.chw_input && channels > 1 {
+        return err(
+            "in_channels",
+            format!("the fast FIFO takes a single CHW channel, not {channels}"),
+        );
+    }
+    if !net.chw_input && channels > 4 {
+        return err(
+            "in_channels",
+            format!("the fast FIFO takes up to four HWC channels, not {channels}"),
+        );
+    }
+    if first.place.output_width.bits() != 8 {
+        return err(
+            "output_width",
+            "a layer fed by the fast FIFO must write 8-bit output".into(),
+        );
+    }
+    if !first.op.convolves() {
+        return err(
+            "operation",
+            "the fast FIFO needs a convolution in the first layer".into(),
+        );
+    }
+    Ok(())
 }
