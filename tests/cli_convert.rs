@@ -13,16 +13,22 @@ fn convert(
     out: &Path,
     extra: &[String],
 ) -> std::process::Output {
+    let mut args = vec!["--headers-only".to_string()];
+    args.extend_from_slice(extra);
+    convert_project(yaml, ckpt, sample, out, &args)
+}
+
+/// `qtool convert` of the whole project.
+fn convert_project(
+    yaml: &Path,
+    ckpt: &Path,
+    sample: &Path,
+    out: &Path,
+    extra: &[String],
+) -> std::process::Output {
     Command::cargo_bin("qtool")
         .unwrap()
-        .args([
-            "convert",
-            "-q",
-            "--device",
-            "max78000",
-            "--headers-only",
-            "-n",
-        ])
+        .args(["convert", "-q", "--device", "max78000", "-n"])
         .arg(yaml)
         .arg("-c")
         .arg(ckpt)
@@ -208,22 +214,8 @@ fn fast_fifo_needs_riscv_and_feeds_the_input_through_the_fast_fifo() {
     assert!(String::from_utf8_lossy(&r.stderr).contains("--riscv"));
     assert!(!out.exists());
 
-    let full = |extra: &[&str]| {
-        Command::cargo_bin("qtool")
-            .unwrap()
-            .args(["convert", "-q", "-n"])
-            .arg(&y)
-            .arg("-c")
-            .arg(&c)
-            .arg("--sample-input")
-            .arg(&s)
-            .arg("--out")
-            .arg(&out)
-            .args(extra)
-            .output()
-            .unwrap()
-    };
-    let r = full(&["--riscv", "--fast-fifo", "--softmax"]);
+    let args = ["--riscv", "--fast-fifo", "--softmax"].map(String::from);
+    let r = convert_project(&y, &c, &s, &out, &args);
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
     let app = std::fs::read_to_string(out.join("main_riscv.c")).unwrap();
     assert!(
@@ -237,4 +229,70 @@ fn fast_fifo_needs_riscv_and_feeds_the_input_through_the_fast_fifo() {
         "{cnn}"
     );
     assert!(!cnn.contains("0x50000000) ="), "no slow-FIFO control write");
+}
+
+/// izer's network-changing options: `--no-bias` drops biases, `--stop-after N` ends the
+/// network at layer N (its known answer is that layer's output), `--input-offset` moves the
+/// input in data memory.
+#[test]
+fn no_bias_stop_after_and_input_offset_change_the_network() {
+    let Some(dir) = common::reference_dir() else {
+        return;
+    };
+    let m = dir.join("mnist");
+    let (y, c, s) = (
+        m.join("mnist-chw-ai85.yaml"),
+        m.join("ai85-mnist-qat8-q.pth.tar"),
+        m.join("sample_mnist.npy"),
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |name: &str, extra: &[&str]| {
+        let out = tmp.path().join(name);
+        let extra: Vec<String> = extra.iter().map(|e| e.to_string()).collect();
+        let r = convert_project(&y, &c, &s, &out, &extra);
+        assert!(
+            r.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&r.stderr)
+        );
+        let read = |f: &str| std::fs::read_to_string(out.join(f)).unwrap();
+        (
+            read("weights.h"),
+            read("sampledata.h"),
+            read("sampleoutput.h"),
+        )
+    };
+    let (w, d, o) = run("plain", &[]);
+    assert!(w.contains("#define BIAS_0"));
+
+    let (w2, d2, o2) = run("nobias", &["--no-bias"]);
+    assert!(!w2.contains("BIAS_"), "{w2}");
+    assert_eq!(d2, d);
+    assert_ne!(o2, o, "the known answer changes without the bias");
+    let (w3, ..) = run("nobias4", &["--no-bias", "4"]);
+    assert!(!w3.contains("BIAS_"));
+    let (w4, ..) = run("nobias0", &["--no-bias", "0,1"]);
+    assert!(w4.contains("#define BIAS_0"), "layer 4 keeps its bias");
+
+    let (w5, _, o5) = run("stop", &["--stop-after", "2"]);
+    assert!(
+        !w5.contains("BIAS_"),
+        "layer 4 (the only biased one) is gone"
+    );
+    assert_ne!(o5, o);
+    let tmp_out = tmp.path().join("stop");
+    let cnn = std::fs::read_to_string(tmp_out.join("cnn.c")).unwrap();
+    assert!(cnn.contains("// Configuring 3 layers"));
+    assert!(cnn.contains("= 0x00000002; // Layer count"), "{cnn}");
+
+    // The same words (sampledata.h holds no addresses) land 0x1000 bytes further in.
+    let (_, d6, o6) = run("offset", &["--input-offset", "0x1000"]);
+    assert_eq!((d6, o6), (d, o));
+    let cnn = std::fs::read_to_string(tmp.path().join("offset/cnn.c")).unwrap();
+    assert!(cnn.contains("*((volatile uint32_t *) 0x50100510) = 0x00000400; // SRAM read ptr"));
+    let main = std::fs::read_to_string(tmp.path().join("offset/main.c")).unwrap();
+    assert!(
+        main.contains("0x50401000"),
+        "input loaded at the offset: {main}"
+    );
 }
