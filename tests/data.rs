@@ -47,13 +47,13 @@ fn per_class(set: &ImageSet) -> Vec<usize> {
 #[test]
 fn bundled_test_split() {
     let set = load_mnist_split(&bundled_mnist_dir(), Split::Test).unwrap();
-    assert_eq!(set.images.shape(), &[2000, 28, 28]);
+    assert_eq!(set.images.shape(), &[2000, 1, 28, 28]);
     assert_eq!(set.len(), 2000);
     assert_eq!(set.classes, 10);
     assert_eq!(per_class(&set), vec![200; 10]);
     // Real digits: dark background, some bright strokes in every image.
     for img in set.images.outer_iter() {
-        assert_eq!(img[[0, 0]], 0);
+        assert_eq!(img[[0, 0, 0]], 0);
         assert!(img.iter().any(|&p| p > 200));
     }
     let q = set.q7_inputs();
@@ -65,7 +65,7 @@ fn bundled_test_split() {
 #[test]
 fn bundled_train_split() {
     let set = load_mnist_split(&bundled_mnist_dir(), Split::Train).unwrap();
-    assert_eq!(set.images.shape(), &[8000, 28, 28]);
+    assert_eq!(set.images.shape(), &[8000, 1, 28, 28]);
     assert_eq!(set.labels.len(), 8000);
     assert!(per_class(&set).iter().all(|&c| c > 0));
 }
