@@ -1,11 +1,13 @@
 //! IDX reading and MNIST loading: the bundled split, and every error on generated files.
 
+mod common;
+
+use common::data::{message, put};
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use qtool::data::idx::{IMAGES_MAGIC, LABELS_MAGIC, read_images, read_labels};
 use qtool::data::{DataError, ImageSet, Split, bundled_mnist_dir, load_mnist_split};
 use std::io::Write;
-use std::path::{Path, PathBuf};
 
 fn idx(magic: u32, dims: &[u32], data: &[u8]) -> Vec<u8> {
     let mut v = magic.to_be_bytes().to_vec();
@@ -20,20 +22,6 @@ fn gz(bytes: &[u8]) -> Vec<u8> {
     let mut e = GzEncoder::new(Vec::new(), Compression::default());
     e.write_all(bytes).unwrap();
     e.finish().unwrap()
-}
-
-fn put(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, bytes).unwrap();
-    p
-}
-
-/// The error's message is one line and names the file.
-fn message(e: &DataError, file: &Path) -> String {
-    let m = e.to_string();
-    assert!(!m.contains('\n'), "{m}");
-    assert!(m.contains(&file.display().to_string()), "{m}");
-    m
 }
 
 fn per_class(set: &ImageSet) -> Vec<usize> {
