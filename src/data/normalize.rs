@@ -33,6 +33,7 @@ pub enum Normalization {
     /// training value is `n / 128`, in `[−1, 127/128]`.
     Ai8x,
     /// GTI: integer code [`gti_from_byte`] in `[0, 31]`; the training value is that integer.
+    /// Channels stay in file order (RGB); GTI trains on BGR, which is the caller's choice.
     Gti,
     /// `p / 255` in `[0, 1]`; no integer code.
     Unit,
@@ -51,13 +52,18 @@ impl Normalization {
         }
     }
 
-    /// The integer input code of a pixel, for the modes that have one.
-    pub fn code(self, p: u8) -> Option<i64> {
+    /// The byte → integer code mapping, for the modes that have one.
+    fn code_fn(self) -> Option<fn(u8) -> i64> {
         match self {
-            Normalization::Ai8x => Some(q7_from_byte(p)),
-            Normalization::Gti => Some(gti_from_byte(p)),
+            Normalization::Ai8x => Some(q7_from_byte),
+            Normalization::Gti => Some(gti_from_byte),
             Normalization::Unit => None,
         }
+    }
+
+    /// The integer input code of a pixel, for the modes that have one.
+    pub fn code(self, p: u8) -> Option<i64> {
+        self.code_fn().map(|f| f(p))
     }
 
     /// The training value of a pixel (exact in f32 for ai8x and gti).
@@ -77,8 +83,7 @@ impl Normalization {
 
     /// A `[C, H, W]` byte image as integer codes (the ai8x hardware input), if the mode has them.
     pub fn codes(self, img: ArrayView3<u8>) -> Option<Array3<i64>> {
-        self.code(0)?;
-        Some(img.mapv(|p| self.code(p).expect("this mode has codes")))
+        self.code_fn().map(|f| img.mapv(f))
     }
 }
 
