@@ -1,11 +1,13 @@
 //! IDX reading and MNIST loading: the bundled split, and every error on generated files.
 
+mod common;
+
+use common::data::{message, put};
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use qtool::data::idx::{IMAGES_MAGIC, LABELS_MAGIC, read_images, read_labels};
 use qtool::data::{DataError, ImageSet, Split, bundled_mnist_dir, load_mnist_split};
 use std::io::Write;
-use std::path::{Path, PathBuf};
 
 fn idx(magic: u32, dims: &[u32], data: &[u8]) -> Vec<u8> {
     let mut v = magic.to_be_bytes().to_vec();
@@ -22,20 +24,6 @@ fn gz(bytes: &[u8]) -> Vec<u8> {
     e.finish().unwrap()
 }
 
-fn put(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, bytes).unwrap();
-    p
-}
-
-/// The error's message is one line and names the file.
-fn message(e: &DataError, file: &Path) -> String {
-    let m = e.to_string();
-    assert!(!m.contains('\n'), "{m}");
-    assert!(m.contains(&file.display().to_string()), "{m}");
-    m
-}
-
 fn per_class(set: &ImageSet) -> Vec<usize> {
     let mut counts = vec![0; set.classes];
     for &l in &set.labels {
@@ -47,13 +35,13 @@ fn per_class(set: &ImageSet) -> Vec<usize> {
 #[test]
 fn bundled_test_split() {
     let set = load_mnist_split(&bundled_mnist_dir(), Split::Test).unwrap();
-    assert_eq!(set.images.shape(), &[2000, 28, 28]);
+    assert_eq!(set.images.shape(), &[2000, 1, 28, 28]);
     assert_eq!(set.len(), 2000);
     assert_eq!(set.classes, 10);
     assert_eq!(per_class(&set), vec![200; 10]);
     // Real digits: dark background, some bright strokes in every image.
     for img in set.images.outer_iter() {
-        assert_eq!(img[[0, 0]], 0);
+        assert_eq!(img[[0, 0, 0]], 0);
         assert!(img.iter().any(|&p| p > 200));
     }
     let q = set.q7_inputs();
@@ -65,7 +53,7 @@ fn bundled_test_split() {
 #[test]
 fn bundled_train_split() {
     let set = load_mnist_split(&bundled_mnist_dir(), Split::Train).unwrap();
-    assert_eq!(set.images.shape(), &[8000, 28, 28]);
+    assert_eq!(set.images.shape(), &[8000, 1, 28, 28]);
     assert_eq!(set.labels.len(), 8000);
     assert!(per_class(&set).iter().all(|&c| c > 0));
 }

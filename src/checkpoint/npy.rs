@@ -180,9 +180,18 @@ where
         .collect()
 }
 
-/// Reads the record at the start of `buf` and advances `buf` past it. Returns the record and
-/// the name of the dtype it was stored with.
-fn read_record(buf: &mut &[u8], file: &str) -> Result<(NpyRecord, String), NpyError> {
+/// A parsed header whose data is known to be present in full: what [`read_record`] and
+/// [`read_u8`] share.
+struct Header {
+    header: NpyHeader,
+    ts: TypeStr,
+    dtype: String,
+    shape: Vec<usize>,
+    item: usize,
+}
+
+/// Parses the header at the start of `buf` (advancing past it) and checks the data is all there.
+fn read_header(buf: &mut &[u8], file: &str) -> Result<Header, NpyError> {
     prescan(buf, file)?;
     let header = NpyHeader::from_reader(&mut *buf).map_err(|e| match e.kind() {
         io::ErrorKind::UnexpectedEof => NpyError::Truncated {
@@ -204,16 +213,14 @@ fn read_record(buf: &mut &[u8], file: &str) -> Result<(NpyRecord, String), NpyEr
         }
     };
     let dtype = dtype_name(&ts);
-    let unsupported = || NpyError::Unsupported {
-        file: file.into(),
-        dtype: dtype.clone(),
-    };
     // `prescan` bounded the element count, so these conversions and products cannot overflow.
     let shape: Vec<usize> = header.shape().iter().map(|&d| d as usize).collect();
-    let item = ts
-        .num_bytes()
-        .filter(|_| !ts.uses_pickled_array())
-        .ok_or_else(unsupported)?;
+    let Some(item) = ts.num_bytes().filter(|_| !ts.uses_pickled_array()) else {
+        return Err(NpyError::Unsupported {
+            file: file.into(),
+            dtype,
+        });
+    };
     let needed = (header.len() as u128) * (item as u128);
     if needed > buf.len() as u128 {
         let reason = format!(
@@ -226,6 +233,29 @@ fn read_record(buf: &mut &[u8], file: &str) -> Result<(NpyRecord, String), NpyEr
             reason,
         });
     }
+    Ok(Header {
+        header,
+        ts,
+        dtype,
+        shape,
+        item,
+    })
+}
+
+/// Reads the record at the start of `buf` and advances `buf` past it. Returns the record and
+/// the name of the dtype it was stored with.
+fn read_record(buf: &mut &[u8], file: &str) -> Result<(NpyRecord, String), NpyError> {
+    let Header {
+        header,
+        ts,
+        dtype,
+        shape,
+        item,
+    } = read_header(buf, file)?;
+    let unsupported = || NpyError::Unsupported {
+        file: file.into(),
+        dtype: dtype.clone(),
+    };
     let order = header.order();
     let npy = NpyFile::with_header(header, &mut *buf);
     let int = |v: Vec<i64>| build(&shape, order, v, file).map(NpyRecord::I64);
@@ -284,6 +314,24 @@ pub fn read_i64_with_rank(path: &Path, allowed_ranks: &[usize]) -> Result<ArrayD
         rank: a.ndim(),
         allowed: allowed.join(" or "),
     })
+}
+
+/// Reads a `uint8` array (images) without widening it.
+pub fn read_u8(path: &Path) -> Result<ArrayD<u8>, NpyError> {
+    let bytes = read_file(path)?;
+    let file = path.display().to_string();
+    let mut buf = bytes.as_slice();
+    let h = read_header(&mut buf, &file)?;
+    if (h.ts.type_char(), h.item) != (TypeChar::Uint, 1) {
+        return Err(NpyError::WrongDtype {
+            file,
+            dtype: h.dtype,
+            expected: "uint8",
+        });
+    }
+    let order = h.header.order();
+    let npy = NpyFile::with_header(h.header, &mut buf);
+    build(&h.shape, order, values(npy, &file)?, &file)
 }
 
 /// Reads a float32/float64 or integer array as f32 (float64 and wide integers are rounded).

@@ -82,11 +82,11 @@ fn evaluate(a: &SimArgs, quiet: bool) -> Result<ExitCode> {
         .clone()
         .unwrap_or_else(crate::data::bundled_mnist_dir);
     let set = crate::data::load_mnist_split(&dir, crate::data::Split::Test)?;
-    let (_, h, w) = set.images.dim();
+    let (c, h, w) = set.chw();
     let req = LoadRequest {
         network: a.net.network.clone(),
         checkpoint: Some(a.net.checkpoint.clone()),
-        input_shape: Some(crate::ir::Shape::d2(1, h, w)),
+        input_shape: Some(crate::ir::Shape::d2(c, h, w)),
         ..Default::default()
     };
     let built = load_max78000(&req)?;

@@ -5,6 +5,7 @@
 //! which data set a file belongs to (file names and class counts come from the caller).
 
 use super::DataError;
+use super::image_set::check_labels;
 use flate2::read::MultiGzDecoder;
 use ndarray::Array3;
 use std::fs::File;
@@ -163,13 +164,6 @@ pub fn read_labels(path: &Path, classes: usize) -> Result<Vec<u8>, DataError> {
     let mut src = Source::open(path)?;
     let dims = src.header(LABELS_MAGIC, 1, "IDX u8 labels [N]")?;
     let labels = src.body(u128::from(dims[0]), format!("{} labels", dims[0]))?;
-    match labels.iter().position(|&l| usize::from(l) >= classes) {
-        None => Ok(labels),
-        Some(index) => Err(DataError::LabelOutOfRange {
-            file: src.file,
-            index,
-            label: labels[index],
-            classes,
-        }),
-    }
+    check_labels(path, &labels, classes)?;
+    Ok(labels)
 }

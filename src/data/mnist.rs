@@ -1,63 +1,18 @@
-//! MNIST splits and the in-memory [`ImageSet`] of single-channel byte images with labels.
+//! MNIST and Fashion-MNIST: the split names, the standard IDX file names and the bundled MNIST
+//! subset under `data/mnist`.
 //!
-//! Owns the MNIST file names, the bundled copy under `data/mnist` and the image/label count
-//! check. Must not parse IDX bytes itself ([`super::idx`]) or normalize pixels
-//! ([`super::normalize`]).
+//! Owns which files make a split and the image/label count check. Must not parse IDX bytes
+//! itself ([`super::idx`]) or normalize pixels ([`super::normalize`]).
 
-use super::normalize::to_q7_chw;
-use super::{DataError, idx};
-use ndarray::{Array3, Axis};
+use super::image_set::check_counts;
+use super::{DataError, ImageSet, idx};
+use ndarray::Axis;
 use std::path::{Path, PathBuf};
 
-/// Number of MNIST classes (digits 0..9).
+/// Number of classes of MNIST (digits 0..9) and of Fashion-MNIST (10 garments).
 pub const MNIST_CLASSES: usize = 10;
 
-/// Single-channel byte images with one label each.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ImageSet {
-    /// `[N, H, W]` pixels.
-    pub images: Array3<u8>,
-    /// `N` labels, each `< classes`.
-    pub labels: Vec<u8>,
-    pub classes: usize,
-}
-
-impl ImageSet {
-    /// Reads an images and a labels IDX file (raw or gzip) and checks that their counts agree.
-    pub fn from_idx(images: &Path, labels: &Path, classes: usize) -> Result<Self, DataError> {
-        let img = idx::read_images(images)?;
-        let lab = idx::read_labels(labels, classes)?;
-        if img.len_of(Axis(0)) != lab.len() {
-            return Err(DataError::CountMismatch {
-                images: images.display().to_string(),
-                n_images: img.len_of(Axis(0)),
-                labels: labels.display().to_string(),
-                n_labels: lab.len(),
-            });
-        }
-        Ok(ImageSet {
-            images: img,
-            labels: lab,
-            classes,
-        })
-    }
-
-    pub fn len(&self) -> usize {
-        self.labels.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.labels.is_empty()
-    }
-
-    /// Every image mapped to the hardware input range as `[1, H, W]` (see
-    /// [`super::normalize::to_q7_chw`]), in set order.
-    pub fn q7_inputs(&self) -> Vec<Array3<i64>> {
-        self.images.outer_iter().map(to_q7_chw).collect()
-    }
-}
-
-/// The two MNIST splits.
+/// The two splits every data set has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Split {
     Train,
@@ -65,12 +20,35 @@ pub enum Split {
 }
 
 impl Split {
-    /// File-name prefix: `train` or `t10k`.
+    /// IDX file-name prefix: `train` or `t10k`.
     pub fn prefix(self) -> &'static str {
         match self {
             Split::Train => "train",
             Split::Test => "t10k",
         }
+    }
+
+    /// Sub-folder name of folder and `.npy` data sets: `train` or `test`.
+    pub fn dir_name(self) -> &'static str {
+        match self {
+            Split::Train => "train",
+            Split::Test => "test",
+        }
+    }
+}
+
+impl ImageSet {
+    /// Reads an images and a labels IDX file (raw or gzip) and checks that their counts agree.
+    /// The images get one channel: `[N, 1, rows, cols]`.
+    pub fn from_idx(images: &Path, labels: &Path, classes: usize) -> Result<Self, DataError> {
+        let img = idx::read_images(images)?;
+        let lab = idx::read_labels(labels, classes)?;
+        check_counts(images, img.len_of(Axis(0)), labels, lab.len())?;
+        Ok(ImageSet {
+            images: img.insert_axis(Axis(1)),
+            labels: lab,
+            classes,
+        })
     }
 }
 
@@ -94,7 +72,8 @@ fn find(dir: &Path, name: &str) -> Result<PathBuf, DataError> {
 }
 
 /// Loads `<prefix>-images-idx3-ubyte` and `<prefix>-labels-idx1-ubyte` of a split from `dir`,
-/// each uncompressed or with `.gz` (the uncompressed name is used when both exist).
+/// each uncompressed or with `.gz` (the uncompressed name is used when both exist). MNIST and
+/// Fashion-MNIST share these names and this format.
 pub fn load_mnist_split(dir: &Path, split: Split) -> Result<ImageSet, DataError> {
     let p = split.prefix();
     let images = find(dir, &format!("{p}-images-idx3-ubyte"))?;

@@ -1,15 +1,34 @@
-//! Image-classification data sets: IDX files ([`idx`]), the MNIST splits ([`mnist`]) and the
-//! byte → hardware-input mapping of ai8x ([`normalize`]).
+//! Image-classification data sets for training and evaluation.
+//!
+//! [`ImageSet`] ([`image_set`]) is the in-memory form every loader produces: IDX files
+//! ([`idx`]) for MNIST and Fashion-MNIST ([`mnist`]), CIFAR binary batches ([`cifar`]), folders
+//! of class sub-folders ([`folder`]) and `.npy` pairs ([`npy`]), chosen by [`DatasetKind`]
+//! ([`dataset`]). Then a seeded train/validation split ([`split`]), pixel normalization
+//! ([`normalize`]) and augmentation ([`augment`]), both drawing on [`rng`].
 //!
 //! Owns reading and validating data files and the shared [`DataError`]. Must not know models,
 //! layers or the accelerator; evaluation lives in `crate::eval`.
 
+pub mod augment;
+pub mod cifar;
+pub mod dataset;
+pub mod folder;
 pub mod idx;
+pub mod image_set;
 pub mod mnist;
 pub mod normalize;
+pub mod npy;
+pub mod rng;
+pub mod split;
 
-pub use mnist::{ImageSet, Split, bundled_mnist_dir, load_mnist_split};
+pub use augment::Augment;
+pub use dataset::{DatasetKind, load_dataset};
+pub use image_set::ImageSet;
+pub use mnist::{Split, bundled_mnist_dir, load_mnist_split};
+pub use normalize::Normalization;
+pub use split::split_train_val;
 
+use crate::checkpoint::npy::NpyError;
 use std::io;
 use thiserror::Error;
 
@@ -20,6 +39,8 @@ pub enum DataError {
     Io { file: String, source: io::Error },
     #[error("{dir}: neither {name} nor {name}.gz found")]
     Missing { dir: String, name: String },
+    #[error("{file}: not found")]
+    NotFound { file: String },
     #[error("{file}: not a gzip file (name ends in .gz, but it starts with {found})")]
     NotGzip { file: String, found: String },
     #[error("{file}: corrupt gzip data: {reason}")]
@@ -51,7 +72,34 @@ pub enum DataError {
     LabelOutOfRange {
         file: String,
         index: usize,
-        label: u8,
+        label: i64,
         classes: usize,
     },
+    #[error("{file}: cannot decode image: {reason}")]
+    BadImage { file: String, reason: String },
+    #[error("{file}: image is {found} (CxHxW) but {first} is {expected}; all must match")]
+    ImageSize {
+        file: String,
+        found: String,
+        first: String,
+        expected: String,
+    },
+    #[error("{dir}: no class sub-folders")]
+    NoClasses { dir: String },
+    #[error("{dir}: {count} class sub-folders, at most 256 are supported")]
+    TooManyClasses { dir: String, count: usize },
+    #[error("{file}: shape {shape}, expected {expected}")]
+    WrongShape {
+        file: String,
+        shape: String,
+        expected: &'static str,
+    },
+    #[error("{network}: the network takes {expected} (CxHxW) inputs, the data has {found}")]
+    InputMismatch {
+        network: String,
+        expected: String,
+        found: String,
+    },
+    #[error(transparent)]
+    Npy(#[from] NpyError),
 }

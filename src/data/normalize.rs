@@ -1,9 +1,10 @@
-//! The ai8x evaluation mapping of 8-bit pixels to the accelerator's signed 8-bit input range.
+//! Pixel normalization: how a byte becomes a training value and, where the target has one, an
+//! integer input code ([`Normalization`]).
 //!
-//! Owns only that per-byte arithmetic and the `[H, W]` → `[1, H, W]` layout change. Must not
-//! read files or know data sets.
+//! Owns only that per-byte arithmetic (ai8x: `../shared/specs/max78000/qat.md` §9; GTI:
+//! `gti.md` §2.6). Must not read files or know data sets.
 
-use ndarray::{Array3, ArrayView2, Axis};
+use ndarray::{Array3, ArrayView3};
 
 /// Maps a pixel byte `p` to the hardware input: `clamp(⌊(512·p − 65280 + 255) / 510⌋, −128,
 /// 127)`, in integers with floor division.
@@ -19,9 +20,82 @@ pub fn q7_from_byte(p: u8) -> i64 {
         .clamp(-128, 127)
 }
 
-/// One `[H, W]` byte image as the `[1, H, W]` hardware input (see [`q7_from_byte`]).
-pub fn to_q7_chw(img: ArrayView2<u8>) -> Array3<i64> {
-    img.mapv(q7_from_byte).insert_axis(Axis(0))
+/// Maps a pixel byte to GTI's 5-bit input code: `min(((x >> 2) + 1) >> 1, 31)`, i.e.
+/// `x / 8` rounded half up and clipped (252..=255 give 32, clipped to 31).
+pub fn gti_from_byte(p: u8) -> i64 {
+    ((i64::from(p >> 2) + 1) >> 1).min(31)
+}
+
+/// How pixel bytes become network inputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Normalization {
+    /// ai8x: integer code `n` = [`q7_from_byte`] in `[−128, 127]` (the hardware input); the
+    /// training value is `n / 128`, in `[−1, 127/128]`.
+    Ai8x,
+    /// GTI: integer code [`gti_from_byte`] in `[0, 31]`; the training value is that integer.
+    /// Channels stay in file order (RGB); GTI trains on BGR, which is the caller's choice.
+    Gti,
+    /// `p / 255` in `[0, 1]`; no integer code.
+    Unit,
+}
+
+impl Normalization {
+    pub const ALL: [Normalization; 3] =
+        [Normalization::Ai8x, Normalization::Gti, Normalization::Unit];
+
+    /// The name used on the command line: `ai8x`, `gti`, `unit`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Normalization::Ai8x => "ai8x",
+            Normalization::Gti => "gti",
+            Normalization::Unit => "unit",
+        }
+    }
+
+    /// The byte → integer code mapping, for the modes that have one.
+    fn code_fn(self) -> Option<fn(u8) -> i64> {
+        match self {
+            Normalization::Ai8x => Some(q7_from_byte),
+            Normalization::Gti => Some(gti_from_byte),
+            Normalization::Unit => None,
+        }
+    }
+
+    /// The integer input code of a pixel, for the modes that have one.
+    pub fn code(self, p: u8) -> Option<i64> {
+        self.code_fn().map(|f| f(p))
+    }
+
+    /// The training value of a pixel (exact in f32 for ai8x and gti).
+    pub fn value(self, p: u8) -> f32 {
+        match self {
+            Normalization::Ai8x => q7_from_byte(p) as f32 / 128.0,
+            Normalization::Gti => gti_from_byte(p) as f32,
+            Normalization::Unit => f32::from(p) / 255.0,
+        }
+    }
+
+    /// A `[C, H, W]` byte image as training values.
+    pub fn values(self, img: ArrayView3<u8>) -> Array3<f32> {
+        let lut: [f32; 256] = std::array::from_fn(|p| self.value(p as u8));
+        img.mapv(|p| lut[usize::from(p)])
+    }
+
+    /// A `[C, H, W]` byte image as integer codes (the ai8x hardware input), if the mode has them.
+    pub fn codes(self, img: ArrayView3<u8>) -> Option<Array3<i64>> {
+        self.code_fn().map(|f| img.mapv(f))
+    }
+}
+
+impl std::str::FromStr for Normalization {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        Normalization::ALL
+            .into_iter()
+            .find(|n| n.name() == s)
+            .ok_or_else(|| format!("unknown normalization {s:?} (ai8x, gti or unit)"))
+    }
 }
 
 #[cfg(test)]
@@ -53,10 +127,23 @@ mod tests {
     }
 
     #[test]
-    fn chw_layout() {
-        let img = array![[0u8, 255], [128, 127]];
-        let q = to_q7_chw(img.view());
-        assert_eq!(q.shape(), &[1, 2, 2]);
+    fn gti_equals_rounded_eighth_clipped() {
+        for p in 0..=255u8 {
+            let half_up = ((f64::from(p) / 8.0) + 0.5).floor().min(31.0) as i64;
+            assert_eq!(gti_from_byte(p), half_up, "p={p}");
+        }
+    }
+
+    #[test]
+    fn image_layouts() {
+        let img = array![[[0u8, 255], [128, 127]]];
+        let q = Normalization::Ai8x.codes(img.view()).unwrap();
         assert_eq!(q, array![[[-128i64, 127], [1, -1]]]);
+        let v = Normalization::Ai8x.values(img.view());
+        assert_eq!(
+            v,
+            array![[[-1.0f32, 127.0 / 128.0], [1.0 / 128.0, -1.0 / 128.0]]]
+        );
+        assert_eq!(Normalization::Unit.codes(img.view()), None);
     }
 }

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod c_harness;
+pub mod data;
 
 use std::io::Write;
 use std::path::PathBuf;
