@@ -128,7 +128,7 @@ fn unsupported_options_are_rejected() {
                 fast_fifo: true,
                 ..ProjectOptions::default()
             },
-            "--fast-fifo",
+            "--fast-fifo without --riscv",
         ),
         (
             ProjectOptions {
@@ -273,13 +273,13 @@ fn riscv_energy_idle_delay_uses_the_timer() {
 #[test]
 fn riscv_main_rejects_what_the_arm_main_rejects() {
     let opts = ProjectOptions {
-        fast_fifo: true,
+        compact_data: false,
         ..riscv(false)
     };
     assert_eq!(
         main_riscv_c(&plain(), &Array3::zeros((3, 4, 4)), &opts),
         Err(EmitError::Unsupported {
-            option: "--fast-fifo"
+            option: "--no-compact-data"
         })
     );
 }
