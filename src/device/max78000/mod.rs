@@ -24,8 +24,8 @@ pub use kernels::{KernelGeometry, KernelLayout, ProcessorBytes, ProcessorColumns
 pub use limits::{Expansion, Limits, MAX78000};
 pub use memmap::{
     BIAS_MEMORY_BASE, DATA_MEMORY_BASE, FAST_FIFO_BASE, FAST_FIFO_DATA, FAST_FIFO_STATUS,
-    KERNEL_MEMORY_BASE, KERNEL_PROCESSOR_STRIDE, QUADRANT_STRIDE, bias_base, data_address,
-    kernel_base,
+    KERNEL_MEMORY_BASE, KERNEL_PROCESSOR_STRIDE, QUADRANT_STRIDE, bias_base, control_register,
+    data_address, kernel_base, layer_register,
 };
 pub use placement::{
     DataBuffer, DataFormat, NetworkPlacement, OutputWidth, Placement, ProcessorMask, UnloadRegion,

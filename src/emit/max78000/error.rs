@@ -12,9 +12,17 @@ pub enum EmitError {
     /// Where an output lies in data memory could not be worked out.
     #[error(transparent)]
     Output(#[from] KatError),
-    /// `what` is izer's name of the output: `layer 4`, `unload sequence #0`.
-    #[error("{what}: cnn_unload() through the mlator (`--mlator`) is not supported yet")]
-    MlatorUnload { what: String },
+    /// izer's mlator unload would place channel `channel` of an output at a byte offset that
+    /// is not a multiple of 4 (izer stops on an assertion there). `what` is izer's name of the
+    /// output: `layer 4`, `unload sequence #0`.
+    #[error(
+        "{what}, channel {channel}: izer's mlator unload (`--mlator`) would write at byte offset {target}, not a whole word; leave out --mlator"
+    )]
+    MlatorMisaligned {
+        what: String,
+        channel: usize,
+        target: usize,
+    },
     #[error("layer {0}: no weights loaded (or weights of the wrong shape); pass a checkpoint")]
     NoWeights(NodeId),
     #[error(

@@ -16,7 +16,8 @@
 
 use super::{EmitError, ProjectOptions};
 use crate::device::max78000::{
-    DATA_MEMORY_BASE, KatError, Limits, MAX78000, OutputLayout, OutputWidth, Quad, data_address,
+    DATA_MEMORY_BASE, KatError, Limits, MAX78000, OutputLayout, OutputWidth, Quad,
+    control_register, data_address, layer_register,
 };
 use crate::ir::Graph;
 use std::fmt::Write;
@@ -25,6 +26,18 @@ use std::fmt::Write;
 const WIDE_CHUNK: i64 = 8;
 /// Statements per `for` body of 8-bit reads (izer `--unroll-8bit`).
 const NARROW_CHUNK: i64 = 1;
+/// Statements per `for` body of mlator reads (izer `--unroll-mlator`).
+const MLATOR_CHUNK: usize = 8;
+/// Index of the mlator data register among a quadrant's control registers (izer `REG_MLAT`).
+const MLATOR_REGISTER: u32 = 1024;
+/// Per-layer registers the mlator set-up writes (layer 0's copy): the write pointer base and
+/// the second layer control register (izer `LREG_WPTR_BASE`, `LREG_LCTL2`).
+const WRITE_POINTER_BASE: u32 = 6;
+const LAYER_CONTROL_2: u32 = 20;
+/// `CTL` values around mlator reads: bit 3 alone turns it off; bit 16 loads the write pointer
+/// and bits 17–18 pick the byte lane (izer's `READY_SEL` is 0 on the MAX78000).
+const MLATOR_OFF: u32 = 1 << 3;
+const MLATOR_ON: u32 = 1 << 16 | 1 << 3;
 
 /// One output to unload: izer's name for it, a layer index for errors, where it lies.
 struct Unloaded {
@@ -36,20 +49,19 @@ struct Unloaded {
 /// The complete `int cnn_unload(...)` function, from its header to the blank line after `}`.
 pub fn cnn_unload(graph: &Graph, opts: &ProjectOptions) -> Result<String, EmitError> {
     let outputs = unloaded(graph)?;
-    if opts.mlator
-        && let Some(o) = outputs.iter().find(|o| uses_mlator(&o.layout))
-    {
-        return Err(EmitError::MlatorUnload {
-            what: o.what.clone(),
-        });
-    }
     let bytes = outputs.iter().any(|o| o.layout.width == OutputWidth::Bits8);
     let mut w = Writer {
         bytes,
         ..Writer::default()
     };
+    let mut any_mlator = false;
     for o in &outputs {
-        w.output(&MAX78000, o)?;
+        if opts.mlator && uses_mlator(&o.layout) {
+            any_mlator = true;
+            w.mlator_output(&MAX78000, o)?;
+        } else {
+            w.output(&MAX78000, o)?;
+        }
     }
     let mut text = format!(
         "int cnn_unload(uint32_t *out_buf{})\n{{\n",
@@ -61,7 +73,10 @@ pub fn cnn_unload(graph: &Graph, opts: &ProjectOptions) -> Result<String, EmitEr
     if !bytes || w.any_read {
         text.push_str("  volatile uint32_t *addr;\n");
     }
-    if w.need_i {
+    if any_mlator {
+        text.push_str("  volatile uint32_t *mlat, *ctrl;\n");
+    }
+    if w.need_i || any_mlator && MLATOR_CHUNK > 1 {
         text.push_str("  int i;\n");
     }
     if w.need_offs {
@@ -163,10 +178,16 @@ struct Writer {
     written: usize,
     /// An earlier output exists (the byte pointer must be moved on).
     later: bool,
+    /// izer's last read word (`read_addr`): set by byte-wise reads and mlator reads, which
+    /// skip reprogramming the mlator when the next word follows.
+    read_addr: Option<i64>,
+    /// izer's next mlator write position in bytes (`write_addr`).
+    write_addr: Option<usize>,
 }
 
 impl Writer {
-    fn output(&mut self, limits: &Limits, o: &Unloaded) -> Result<(), EmitError> {
+    /// The comment that opens an output's reads.
+    fn heading(&mut self, o: &Unloaded) {
         let l = &o.layout;
         let _ = write!(
             self.body,
@@ -177,10 +198,15 @@ impl Writer {
             l.rows,
             l.cols
         );
-        let xy = l.pixels();
-        if self.bytes && xy != 1 {
+        if self.bytes && l.pixels() != 1 {
             self.need_offs = true;
         }
+    }
+
+    fn output(&mut self, limits: &Limits, o: &Unloaded) -> Result<(), EmitError> {
+        let l = &o.layout;
+        self.heading(o);
+        let xy = l.pixels();
         let quads = l.quads(limits, o.layer)?;
         self.any_read |= !quads.is_empty();
         // Sources quad by quad, pixel by pixel, lane by lane: word addresses, and the byte
@@ -212,6 +238,121 @@ impl Writer {
         self.written += l.channels * xy * l.value_bytes() as usize;
         self.later = true;
         Ok(())
+    }
+
+    /// An 8-bit output read through the mlator: per enabled processor (one channel), words of
+    /// four consecutive values unscrambled by the hardware and stored whole.
+    ///
+    /// izer quirks kept: the channel named and written is the quad's first channel plus the
+    /// lane's position (not its rank among enabled lanes); the write position of a value at
+    /// `row, col` is `row · rows + col` (rows, not columns); the pointer set before a read is
+    /// the value index, not the memory address; `ctrl`/`mlat` are set again when the walk
+    /// reaches another quadrant, even on processors without outputs.
+    fn mlator_output(&mut self, limits: &Limits, o: &Unloaded) -> Result<(), EmitError> {
+        let l = &o.layout;
+        self.heading(o);
+        let xy = l.pixels();
+        let quads = l.quads(limits, o.layer)?;
+        let per_quadrant = limits.processors_per_quadrant;
+        let shared = limits.processors_per_data_instance;
+        let mut quadrant = None;
+        let mut prev: Option<&Quad> = None;
+        for quad in &quads {
+            // The processors izer walks to reach this quad: the empty ones after the previous
+            // quad of the same pass, then the quad's own.
+            let from = match prev {
+                Some(p) if p.pass == quad.pass => p.processor + shared,
+                _ => quad.processor,
+            };
+            for proc in (from..=quad.processor).step_by(shared as usize) {
+                let q = proc / per_quadrant;
+                if quadrant != Some(q) {
+                    quadrant = Some(q);
+                    let _ = write!(
+                        self.body,
+                        "  ctrl = (volatile uint32_t *) 0x{:08x};\n  \
+                         mlat = (volatile uint32_t *) 0x{:08x};\n",
+                        control_register(q, 0),
+                        control_register(q, MLATOR_REGISTER)
+                    );
+                }
+            }
+            prev = Some(quad);
+            let q = quad.processor / per_quadrant;
+            for lane in lanes(quad) {
+                let channel = quad.first_channel + lane as usize;
+                let _ = writeln!(self.body, "  // Channel {channel}");
+                let mut pending = 0;
+                for value in (0..xy).step_by(4) {
+                    let (row, col) = if l.rows == 1 || l.cols == 1 {
+                        (0, value)
+                    } else {
+                        (value / l.cols, value % l.cols)
+                    };
+                    let source = source(limits, o, quad, value / 4)?;
+                    let target = channel * xy + row * l.rows + col + self.written;
+                    if target % 4 != 0 {
+                        return Err(EmitError::MlatorMisaligned {
+                            what: o.what.clone(),
+                            channel,
+                            target,
+                        });
+                    }
+                    if self.write_addr != Some(target) {
+                        let _ = writeln!(self.body, "  offs = 0x{:04x};", target / 4);
+                    }
+                    if self.read_addr != Some(source) {
+                        self.mlator_reads(pending);
+                        pending = 0;
+                        if value != 0 {
+                            self.mlator_off();
+                        }
+                        let _ = write!(
+                            self.body,
+                            "  *((volatile uint32_t *) 0x{:08x}) = 0x{value:08x}; \
+                             // Set SRAM address\n  \
+                             *((volatile uint32_t *) 0x{:08x}) = 0x{:08x}; \
+                             // Set pointer increment\n  \
+                             *ctrl = 0x{:08x}; // Enable mlator, byte {lane}\n  \
+                             asm volatile (\"\" : \"=m\" (*mlat) : \"r\" (*mlat)); // Prime\n",
+                            layer_register(q, WRITE_POINTER_BASE, 0),
+                            layer_register(q, LAYER_CONTROL_2, 0),
+                            quad.pass,
+                            MLATOR_ON | (lane as u32) << 17
+                        );
+                    }
+                    pending += 1;
+                    self.read_addr = Some(source + 4);
+                    self.write_addr = Some(target + 4);
+                }
+                self.mlator_reads(pending);
+                self.mlator_off();
+            }
+        }
+        self.written += l.channels * xy;
+        self.later = true;
+        Ok(())
+    }
+
+    /// `n` stores of unscrambled words, as a `for` over whole chunks when it runs twice.
+    fn mlator_reads(&mut self, mut n: usize) {
+        const STORE: &str = "  out_buf32[offs++] = *mlat;\n";
+        if n >= 2 * MLATOR_CHUNK {
+            let _ = writeln!(self.body, "  for (i = 0; i < {}; i++) {{", n / MLATOR_CHUNK);
+            for _ in 0..MLATOR_CHUNK {
+                self.body.push_str("  ");
+                self.body.push_str(STORE);
+            }
+            self.body.push_str("  }\n");
+            n %= MLATOR_CHUNK;
+        }
+        for _ in 0..n {
+            self.body.push_str(STORE);
+        }
+    }
+
+    fn mlator_off(&mut self) {
+        let _ = writeln!(self.body, "  *ctrl = 0x{MLATOR_OFF:08x}; // Disable mlator");
     }
 
     /// 32-bit values copied word by word, in runs of equal address steps.
@@ -252,6 +393,7 @@ impl Writer {
         let mut idx = 0;
         while idx < list.len() {
             let address = list[idx].0;
+            self.read_addr = Some(address);
             let shifts: Vec<i64> = list[idx..]
                 .iter()
                 .take_while(|e| e.0 == address)

@@ -202,19 +202,119 @@ fn unload_list_replaces_the_output_layers() {
     assert_eq!(unload(&g), expect);
 }
 
-#[test]
-fn mlator_is_refused_only_where_izer_would_use_it() {
-    let opts = ProjectOptions {
+fn mlator_opts() -> ProjectOptions {
+    ProjectOptions {
         mlator: true,
         ..ProjectOptions::default()
-    };
-    let planar = one_layer(4, 2, OutputWidth::Bits8);
-    assert_eq!(
-        cnn_unload(&planar, &opts),
-        Err(EmitError::MlatorUnload {
-            what: "layer 0".into()
-        })
+    }
+}
+
+const MLATOR_DECLS: &str = "  volatile uint32_t *mlat, *ctrl;\n  int i;\n  uint32_t offs;\n";
+const MLATOR_OFF: &str = "  *ctrl = 0x00000008; // Disable mlator\n";
+
+/// izer's mlator set-up of quadrant `q`'s registers for lane `byte`.
+fn mlator_on(q: u32, byte: u32) -> String {
+    let base = 0x5010_0000 + q * 0x40_0000;
+    format!(
+        "  *((volatile uint32_t *) 0x{:08x}) = 0x00000000; // Set SRAM address\n  \
+         *((volatile uint32_t *) 0x{:08x}) = 0x00000000; // Set pointer increment\n  \
+         *ctrl = 0x{:08x}; // Enable mlator, byte {byte}\n  \
+         asm volatile (\"\" : \"=m\" (*mlat) : \"r\" (*mlat)); // Prime\n",
+        base + 0x310,
+        base + 0xa10,
+        0x0001_0008 | byte << 17
+    )
+}
+
+fn mlator_pointers(q: u32) -> String {
+    let base = 0x5010_0000 + q * 0x40_0000;
+    format!(
+        "  ctrl = (volatile uint32_t *) 0x{base:08x};\n  \
+         mlat = (volatile uint32_t *) 0x{:08x};\n",
+        base + 0x1000
+    )
+}
+
+#[test]
+fn mlator_reads_four_channels_of_one_quad() {
+    // 4 channels of 4×4 on processors 0-3: four words per channel, contiguous in memory and
+    // in the buffer, so only the first channel sets `offs`.
+    let g = one_layer(4, 4, OutputWidth::Bits8);
+    let mut expect = format!(
+        "int cnn_unload(uint32_t *out_buf32)\n{{\n{MLATOR_DECLS}\n  \
+         // Custom unload for this network, layer 0: 8-bit data, shape: (4, 4, 4)\n{}",
+        mlator_pointers(0)
     );
+    for c in 0..4 {
+        expect += &format!("  // Channel {c}\n");
+        if c == 0 {
+            expect += "  offs = 0x0000;\n";
+        }
+        expect += &mlator_on(0, c);
+        expect += &"  out_buf32[offs++] = *mlat;\n".repeat(4);
+        expect += MLATOR_OFF;
+    }
+    expect += END;
+    assert_eq!(cnn_unload(&g, &mlator_opts()).unwrap(), expect);
+}
+
+#[test]
+fn mlator_walks_quadrants_and_unrolls_loops_of_eight() {
+    // 8 channels of 8×8 on processors 0-3 and 32-35: sixteen words per channel (two loops of
+    // eight); the empty processors 16-28 of quadrant 1 still repoint ctrl/mlat (izer walks
+    // them) before quadrant 2.
+    let mut g = one_layer(8, 8, OutputWidth::Bits8);
+    place(&mut g.nodes[0]).output_processors = ProcessorMask(0xf | 0xf << 32);
+    let mut expect = format!(
+        "int cnn_unload(uint32_t *out_buf32)\n{{\n{MLATOR_DECLS}\n  \
+         // Custom unload for this network, layer 0: 8-bit data, shape: (8, 8, 8)\n{}",
+        mlator_pointers(0)
+    );
+    let sixteen = format!(
+        "  for (i = 0; i < 2; i++) {{\n{}  }}\n",
+        "    out_buf32[offs++] = *mlat;\n".repeat(8)
+    );
+    for c in 0..8 {
+        if c == 4 {
+            expect += &mlator_pointers(1);
+            expect += &mlator_pointers(2);
+        }
+        expect += &format!("  // Channel {c}\n");
+        if c == 0 {
+            expect += "  offs = 0x0000;\n";
+        }
+        expect += &mlator_on(if c < 4 { 0 } else { 2 }, c % 4);
+        expect += &sixteen;
+        expect += MLATOR_OFF;
+    }
+    expect += END;
+    assert_eq!(cnn_unload(&g, &mlator_opts()).unwrap(), expect);
+}
+
+#[test]
+fn mlator_names_channels_by_lane_position() {
+    // Processors 0 and 2 of 4×4 outputs: izer counts the skipped lane, so the second channel
+    // is named and written as channel 2.
+    let mut g = one_layer(2, 4, OutputWidth::Bits8);
+    place(&mut g.nodes[0]).output_processors = ProcessorMask(0b101);
+    let store4 = "  out_buf32[offs++] = *mlat;\n".repeat(4);
+    let expect = format!(
+        "int cnn_unload(uint32_t *out_buf32)\n{{\n{MLATOR_DECLS}\n  \
+         // Custom unload for this network, layer 0: 8-bit data, shape: (2, 4, 4)\n{}  \
+         // Channel 0\n  offs = 0x0000;\n{}{store4}{MLATOR_OFF}  \
+         // Channel 2\n  offs = 0x0008;\n{}{store4}{MLATOR_OFF}{END}",
+        mlator_pointers(0),
+        mlator_on(0, 0),
+        mlator_on(0, 2)
+    );
+    assert_eq!(cnn_unload(&g, &mlator_opts()).unwrap(), expect);
+}
+
+#[test]
+fn mlator_is_used_only_where_izer_would_use_it() {
+    let opts = mlator_opts();
+    let planar = one_layer(4, 2, OutputWidth::Bits8);
+    assert_ne!(cnn_unload(&planar, &opts).unwrap(), unload(&planar));
     for g in [
         one_layer(4, 2, OutputWidth::Bits32),
         one_layer(4, 1, OutputWidth::Bits8),
