@@ -291,7 +291,7 @@ impl Writer {
                     };
                     let source = source(limits, o, quad, value / 4)?;
                     let target = channel * xy + row * l.rows + col + self.written;
-                    if target % 4 != 0 {
+                    if !target.is_multiple_of(4) {
                         return Err(EmitError::MlatorMisaligned {
                             what: o.what.clone(),
                             channel,
