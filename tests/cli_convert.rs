@@ -4,7 +4,7 @@
 mod common;
 
 use assert_cmd::Command;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 fn convert(
     yaml: &Path,
@@ -39,6 +39,16 @@ fn convert_project(
         .args(extra)
         .output()
         .unwrap()
+}
+
+/// The reference mnist network: description, checkpoint, sample input.
+fn mnist_files(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let m = dir.join("mnist");
+    (
+        m.join("mnist-chw-ai85.yaml"),
+        m.join("ai85-mnist-qat8-q.pth.tar"),
+        m.join("sample_mnist.npy"),
+    )
 }
 
 /// The file from its first `#define` on (header comments are qtool's own).
@@ -93,12 +103,7 @@ fn existing_directory_needs_overwrite_and_violations_write_nothing() {
     let Some(dir) = common::reference_dir() else {
         return;
     };
-    let m = dir.join("mnist");
-    let (y, c, s) = (
-        m.join("mnist-chw-ai85.yaml"),
-        m.join("ai85-mnist-qat8-q.pth.tar"),
-        m.join("sample_mnist.npy"),
-    );
+    let (y, c, s) = mnist_files(&dir);
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("proj");
     std::fs::create_dir(&out).unwrap();
@@ -201,12 +206,7 @@ fn fast_fifo_needs_riscv_and_feeds_the_input_through_the_fast_fifo() {
     let Some(dir) = common::reference_dir() else {
         return;
     };
-    let m = dir.join("mnist");
-    let (y, c, s) = (
-        m.join("mnist-chw-ai85.yaml"),
-        m.join("ai85-mnist-qat8-q.pth.tar"),
-        m.join("sample_mnist.npy"),
-    );
+    let (y, c, s) = mnist_files(&dir);
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("ff");
     let r = convert(&y, &c, &s, &out, &["--fast-fifo".into()]);
@@ -239,12 +239,7 @@ fn no_bias_stop_after_and_input_offset_change_the_network() {
     let Some(dir) = common::reference_dir() else {
         return;
     };
-    let m = dir.join("mnist");
-    let (y, c, s) = (
-        m.join("mnist-chw-ai85.yaml"),
-        m.join("ai85-mnist-qat8-q.pth.tar"),
-        m.join("sample_mnist.npy"),
-    );
+    let (y, c, s) = mnist_files(&dir);
     let tmp = tempfile::tempdir().unwrap();
     let run = |name: &str, extra: &[&str]| {
         let out = tmp.path().join(name);
