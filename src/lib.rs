@@ -14,3 +14,4 @@ pub mod ir;
 pub mod load;
 pub mod netdesc;
 pub mod sim;
+pub mod train;

@@ -1,0 +1,33 @@
+//! Training: trainable burn models built from the graph IR, one optimizer step at a time.
+//!
+//! Owns the float (training-time) view of a [`crate::ir::Graph`]: [`model`] turns a graph into
+//! a burn module whose forward pass follows the hardware's fused layer order (operand
+//! combination → pooling → operator → bias → batch norm → activation), [`step`] runs SGD steps
+//! on it, and [`model::TrainModel::export_to_graph`] writes the trained parameters back into the
+//! graph's nodes in the framework layout. Quantization-aware training and data loading live
+//! elsewhere; nothing here knows about a device's memory or registers.
+//!
+//! The code is backend-agnostic: burn 0.22 tensors carry no backend type and dispatch at run
+//! time on their [`Device`]. [`default_device`] picks the pure-Rust `flex` CPU backend (measured
+//! faster than the deprecated `ndarray` backend on ai85net5); a GPU backend is a matter of
+//! enabling burn's `cuda`/`wgpu` feature and passing `Device::cuda(0)` (or similar) instead.
+
+pub mod model;
+pub mod step;
+
+pub use burn::tensor::Device;
+pub use model::{ModelOptions, TrainError, TrainModel};
+pub use step::{SgdTrainer, images_tensor, labels_tensor};
+
+/// The CPU device training runs on by default: burn's `flex` backend, with autodiff enabled.
+pub fn default_device() -> Device {
+    Device::flex().autodiff()
+}
+
+/// burn's deprecated `ndarray` CPU backend with autodiff (the `ndarray-backend` feature), kept
+/// only to compare against [`default_device`].
+#[cfg(feature = "ndarray-backend")]
+#[allow(deprecated)] // the deprecated backend is the point of this comparison
+pub fn ndarray_device() -> Device {
+    Device::ndarray().autodiff()
+}
