@@ -182,6 +182,10 @@ pub struct Node {
     /// `[out, in/groups, k]`, ConvTranspose2d `[in, out/groups, kh, kw]`, Linear `[out, in]`.
     pub weights: Option<ArrayD<f32>>,
     pub bias: Option<Array1<f32>>,
+    /// Whether the operator has a bias term, as a training description asks (`bias: false`);
+    /// `None` leaves it to the trainer's default. A node with `weights` has a bias exactly
+    /// when `bias` is set, whatever this says.
+    pub with_bias: Option<bool>,
     pub quant: QuantAttrs,
     /// Shape of one operand as the node reads it (after concatenation and re-interpretation,
     /// before pooling and flattening).
@@ -209,6 +213,7 @@ impl Node {
             dropout: None,
             weights: None,
             bias: None,
+            with_bias: None,
             quant: QuantAttrs::default(),
             in_shape,
             pooled_shape: in_shape,

@@ -17,7 +17,7 @@
 
 use crate::ir::{
     Activation, BatchNorm as IrBatchNorm, Dims, EltwiseOp, Graph, Node, NodeId, Op, PoolKind,
-    Source, is_one_dimensional,
+    QuantScheme, Source, is_one_dimensional,
 };
 use burn::module::{Module, ModuleVisitor, Param, RunningState};
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
@@ -90,6 +90,10 @@ struct LayerPlan {
     /// Linear: flatten each sample (true) or apply per pixel (false).
     flatten: bool,
     activation: Activation,
+    /// Output range the float model is confined to (the device's data range), if any.
+    clamp: Option<(f32, f32)>,
+    /// Factor on the batch-norm output (ai8x divides it by 4 on MAX78000).
+    bn_scale: f32,
 }
 
 /// A graph as a burn module: [`FusedLayer`]s in the graph's execution order.
@@ -316,7 +320,7 @@ fn build_layer(
     let bias_flag = if has_weights {
         node.bias.is_some()
     } else {
-        opts.bias
+        node.with_bias.unwrap_or(opts.bias)
     };
     let in_ch = node.op_in_channels();
     let out_ch = node.out_shape.channels;
@@ -380,7 +384,9 @@ fn build_layer(
         Op::Passthrough | Op::Eltwise(_) => {}
     }
     if let Some(bn) = &node.batchnorm {
-        layer.batchnorm = Some(batchnorm(i, bn, out_ch, device)?);
+        // ai8x's MAX78000 layers: running statistics with momentum 0.05, output divided by 4.
+        let momentum = if on_max78000(node) { 0.05 } else { 0.1 };
+        layer.batchnorm = Some(batchnorm(i, bn, out_ch, momentum, device)?);
     }
     if let Some(p) = node.dropout {
         layer.dropout = Some(DropoutConfig::new(f64::from(p)).init());
@@ -391,14 +397,38 @@ fn build_layer(
         in_chw,
         flatten: node.flatten,
         activation: node.activation,
+        clamp: float_range(node),
+        bn_scale: if on_max78000(node) { 0.25 } else { 1.0 },
     };
     Ok((layer, plan))
+}
+
+/// Whether a node is a MAX78000 layer (placed on the device or carrying its quantization), so
+/// trains with ai8x's conventions.
+fn on_max78000(node: &Node) -> bool {
+    node.annex.max78000().is_some() || node.quant.scheme == QuantScheme::Max78000
+}
+
+/// The float range of a node's output on its device: MAX78000 layers confine 8-bit outputs to
+/// `[−1, 127/128]` and 32-bit ("wide") outputs to `±2^15` even in float training (ai8x's
+/// mode F, `qat.md` §2 and §5).
+fn float_range(node: &Node) -> Option<(f32, f32)> {
+    let act = node.quant.act?;
+    if !on_max78000(node) {
+        return None;
+    }
+    Some(if act.bits >= 32 {
+        (-32768.0, 32768.0)
+    } else {
+        (-1.0, 127.0 / 128.0)
+    })
 }
 
 fn batchnorm(
     i: NodeId,
     bn: &IrBatchNorm,
     channels: usize,
+    momentum: f64,
     device: &Device,
 ) -> Result<BatchNorm, TrainError> {
     let lens = [
@@ -415,6 +445,7 @@ fn batchnorm(
     }
     let mut m = BatchNormConfig::new(channels)
         .with_epsilon(f64::from(bn.eps))
+        .with_momentum(momentum)
         .init(device);
     let fixed = |p: Param<Tensor<1>>| p.set_require_grad(false);
     m.gamma = match &bn.gamma {
@@ -491,13 +522,17 @@ impl FusedLayer {
             x
         };
         let x = match &self.batchnorm {
-            Some(bn) => bn.forward(x),
+            Some(bn) => bn.forward(x).mul_scalar(plan.bn_scale),
             None => x,
         };
         let x = match plan.activation {
             Activation::None => x,
             Activation::Relu => activation::relu(x),
             Activation::Abs => x.abs(),
+        };
+        let x = match plan.clamp {
+            Some((lo, hi)) => x.clamp(lo, hi),
+            None => x,
         };
         match &self.dropout {
             Some(d) => d.forward(x),
