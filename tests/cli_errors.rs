@@ -16,26 +16,7 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
 
 /// Run `qtool inspect ARGS`, check exit code 2 and a short stderr containing every `needle`.
 fn fails_with(args: &[&str], needles: &[&str]) {
-    let out = Command::cargo_bin("qtool")
-        .unwrap()
-        .arg("inspect")
-        .args(args)
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "stderr: {err}");
-    let lines: Vec<&str> = err.lines().filter(|l| !l.contains("WARN")).collect();
-    assert!(
-        !lines.is_empty() && lines.len() <= 3,
-        "expected 1..=3 lines, got: {err}"
-    );
-    assert!(
-        !err.contains("panicked") && !err.contains("backtrace") && !err.contains("internal error"),
-        "{err}"
-    );
-    for n in needles {
-        assert!(err.contains(n), "`{n}` missing from: {err}");
-    }
+    common::fails_cleanly(&[&["inspect"], args].concat(), needles);
 }
 
 fn yaml_case(text: &str, needles: &[&str]) {

@@ -9,7 +9,7 @@ use qtool::ir::{
 };
 use qtool::netdesc::max78000::{InputSpec, build_graph, load, parse};
 use qtool::train::{
-    ModelOptions, SgdTrainer, TrainError, TrainModel, default_device, images_tensor, labels_tensor,
+    ModelOptions, Stepper, TrainError, TrainModel, default_device, images_tensor, labels_tensor,
 };
 use std::path::Path;
 
@@ -116,18 +116,19 @@ fn sgd_lowers_the_loss_on_a_fixed_batch() {
     let dev = default_device();
     let mut model = TrainModel::new(&g, &ModelOptions::default(), &dev).unwrap();
     let (x, y) = batch(8, [1, 8, 8], 3);
-    let mut trainer = SgdTrainer::new(0.5, 0.9, &dev);
+    let mut trainer = Stepper::sgd(0.9, &dev);
     let mut losses = Vec::new();
     for _ in 0..12 {
-        let (m, loss) = trainer
+        let (m, stats) = trainer
             .step(
                 model,
                 images_tensor(x.clone(), [8, 1, 8, 8], &dev),
                 labels_tensor(&y, &dev),
+                0.5,
             )
             .unwrap();
         model = m;
-        losses.push(loss);
+        losses.push(stats.loss);
     }
     let last = trainer
         .loss(
@@ -151,12 +152,13 @@ fn trained_weights_round_trip_through_the_graph() {
     let dev = default_device();
     let model = TrainModel::new(&g, &ModelOptions::default(), &dev).unwrap();
     let (x, y) = batch(4, [1, 8, 8], 3);
-    let mut trainer = SgdTrainer::new(0.05, 0.0, &dev);
+    let mut trainer = Stepper::sgd(0.0, &dev);
     let (model, _) = trainer
         .step(
             model,
             images_tensor(x.clone(), [4, 1, 8, 8], &dev),
             labels_tensor(&y, &dev),
+            0.05,
         )
         .unwrap();
     let g1 = exported(&model, &g);

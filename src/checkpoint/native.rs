@@ -37,6 +37,10 @@ pub struct NativeMeta {
     pub arch: String,
     pub epoch: Option<u64>,
     pub layers: Vec<LayerMeta>,
+    /// Training state of a checkpoint written by `qtool train` (recipe, progress, optimizer
+    /// step count), opaque here; absent in quantized checkpoints.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub training: Option<serde_json::Value>,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
@@ -55,6 +59,7 @@ impl NativeMeta {
             arch: arch.into(),
             epoch,
             layers,
+            training: None,
         }
     }
 }

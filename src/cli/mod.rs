@@ -7,6 +7,7 @@ mod convert;
 mod inspect;
 mod izer_options;
 mod sim;
+mod train;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -38,6 +39,13 @@ pub enum Command {
     /// zero); 1-D average pooling always truncates; 32-bit outputs are the raw accumulator
     /// without any shift; `--mlator` does not change the known-answer words.
     Sim(sim::SimArgs),
+    /// Train a network description on a data set (burn, CPU): per-epoch validation,
+    /// RUNDIR/latest.safetensors every epoch, best.safetensors on improvement, metrics.csv,
+    /// curves.png; same seed → byte-identical checkpoints whatever --threads.
+    Train(train::TrainArgs),
+    /// Evaluate a float checkpoint of `qtool train` on the test split: top-1, top-5, loss,
+    /// confusion matrix.
+    Eval(train::EvalArgs),
 }
 
 /// Entry point of the binary.
@@ -73,6 +81,8 @@ pub fn main() -> ExitCode {
         Command::Inspect(a) => inspect::run(a),
         Command::Sim(a) => sim::run(a, cli.quiet),
         Command::Convert(a) => convert::run(a, cli.quiet),
+        Command::Train(a) => train::run_train(a, cli.quiet),
+        Command::Eval(a) => train::run_eval(a),
     };
     match result {
         Ok(code) => code,

@@ -14,7 +14,6 @@ pub use report::write_predictions;
 pub use simulator::evaluate_simulator;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use ndarray::Array3;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -79,9 +78,9 @@ type Outcome<E> = Option<Result<(usize, usize), EvalError<E>>>;
 
 /// How many classes rank ahead of `class`: a higher score, or an equal score and a lower
 /// index. Rank 0 is the prediction; `class` is in the top k when its rank is below k.
-fn rank(scores: &[i64], class: usize) -> usize {
+fn rank<S: PartialOrd + Copy>(scores: &[S], class: usize) -> usize {
     let s = scores[class];
-    let ahead = |(j, &t): (usize, &i64)| t > s || (t == s && j < class);
+    let ahead = |(j, &t): (usize, &S)| t > s || (t == s && j < class);
     scores.iter().enumerate().filter(|&x| ahead(x)).count()
 }
 
@@ -101,15 +100,17 @@ fn bar(progress: Progress, n: usize) -> ProgressBar {
 ///
 /// Ties are broken toward the lower class index, both for the prediction and for top-k. On
 /// errors the one of the lowest sample index is returned, whatever the thread timing.
-pub fn evaluate<F, E>(
-    inputs: &[Array3<i64>],
+pub fn evaluate<I, S, F, E>(
+    inputs: &[I],
     labels: &[u8],
     classes: usize,
     predict: F,
     progress: Progress,
 ) -> Result<EvalReport, EvalError<E>>
 where
-    F: Fn(&Array3<i64>) -> Result<Vec<i64>, E> + Sync,
+    I: Sync,
+    S: PartialOrd + Copy,
+    F: Fn(&I) -> Result<Vec<S>, E> + Sync,
     E: Send,
 {
     if inputs.len() != labels.len() {
@@ -186,7 +187,7 @@ where
 }
 
 /// The index of the highest score, the lowest such index on ties.
-fn argmax(scores: &[i64]) -> usize {
+fn argmax<S: PartialOrd + Copy>(scores: &[S]) -> usize {
     let mut best = 0;
     for (j, &s) in scores.iter().enumerate() {
         if s > scores[best] {

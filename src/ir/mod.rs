@@ -4,6 +4,7 @@
 mod graph;
 mod infer;
 mod node;
+pub mod params;
 mod quant;
 mod shape;
 

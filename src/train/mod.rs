@@ -12,12 +12,21 @@
 //! faster than the deprecated `ndarray` backend on ai85net5); a GPU backend is a matter of
 //! enabling burn's `cuda`/`wgpu` feature and passing `Device::cuda(0)` (or similar) instead.
 
+pub mod checkpoint;
+pub mod curves;
+pub mod job;
+pub mod metrics;
 pub mod model;
+pub mod optim;
+pub mod recipe;
+pub mod run;
 pub mod step;
 
 pub use burn::tensor::Device;
 pub use model::{ModelOptions, TrainError, TrainModel};
-pub use step::{SgdTrainer, images_tensor, labels_tensor};
+pub use optim::{Optimizer, OptimizerConfig, OptimizerKind};
+pub use recipe::Recipe;
+pub use step::{StepStats, Stepper, images_tensor, labels_tensor};
 
 /// The CPU device training runs on by default: burn's `flex` backend, with autodiff enabled.
 pub fn default_device() -> Device {

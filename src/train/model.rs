@@ -23,7 +23,8 @@ use burn::module::{Module, ModuleVisitor, Param, RunningState};
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use burn::nn::pool::{AvgPool2d, AvgPool2dConfig, MaxPool2d, MaxPool2dConfig};
 use burn::nn::{
-    BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig2d,
+    BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Initializer, Linear, LinearConfig,
+    PaddingConfig2d,
 };
 use burn::tensor::{Device, Tensor, TensorData, activation};
 use ndarray::{Array1, ArrayD, IxDyn};
@@ -337,13 +338,34 @@ fn build_layer(
             } else {
                 (c.kernel, c.stride, c.dilation, c.pad)
             };
-            let mut conv = Conv2dConfig::new([in_ch, out_ch], kernel)
+            let groups = c.groups.max(1);
+            let config = Conv2dConfig::new([in_ch, out_ch], kernel)
                 .with_stride(stride)
                 .with_dilation(dilation)
-                .with_groups(c.groups.max(1))
+                .with_groups(groups)
                 .with_padding(PaddingConfig2d::Explicit(pad[0], pad[1], pad[0], pad[1]))
-                .with_bias(bias_flag)
-                .init(device);
+                .with_bias(bias_flag);
+            // ai8x-training's models re-initialise their 2-D convolution weights with He's
+            // normal initialisation (fan-out, ReLU gain); biases keep PyTorch's default.
+            let ai8x_init = on_max78000(node) && !one_d && weights.is_none();
+            let mut conv = if ai8x_init {
+                let default_bias = config.initializer.clone();
+                let fan_in = in_ch / groups * kernel[0] * kernel[1];
+                let fan_out = out_ch / groups * kernel[0] * kernel[1];
+                let mut conv = config
+                    .with_initializer(Initializer::KaimingNormal {
+                        gain: std::f64::consts::SQRT_2,
+                        fan_out_only: true,
+                    })
+                    .init(device);
+                if bias_flag {
+                    conv.bias =
+                        Some(default_bias.init_with([out_ch], Some(fan_in), Some(fan_out), device));
+                }
+                conv
+            } else {
+                config.init(device)
+            };
             if let Some(w) = weights {
                 let shape = [out_ch, in_ch / c.groups.max(1), kernel[0], kernel[1]];
                 conv.weight = param_from(w, shape, device);

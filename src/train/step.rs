@@ -1,12 +1,12 @@
-//! One optimizer step at a time: cross-entropy loss, backward pass, SGD update.
+//! One optimizer step at a time: cross-entropy loss, backward pass, parameter update.
 //!
-//! Owns the loss and optimizer choice and the conversion of plain image/label buffers into
-//! tensors. Epochs, data loading and learning-rate schedules belong to the caller.
+//! Owns the loss and the conversion of plain image/label buffers into tensors. The update rule
+//! is [`super::optim`]; epochs, data order and learning-rate schedules belong to the caller.
 
 use super::model::{TrainError, TrainModel};
+use super::optim::{Optimizer, OptimizerConfig, OptimizerKind};
 use burn::nn::loss::{CrossEntropyLoss, CrossEntropyLossConfig};
-use burn::optim::momentum::MomentumConfig;
-use burn::optim::{GradientsParams, ModuleOptimizer, SgdConfig};
+use burn::optim::GradientsParams;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 
 /// A batch of images `[N, C, H, W]` from row-major `values` (one-dimensional data as
@@ -21,30 +21,39 @@ pub fn labels_tensor(labels: &[usize], device: &Device) -> Tensor<1, Int> {
     Tensor::from_data(TensorData::new(v, [labels.len()]), device)
 }
 
-/// Plain SGD (optionally with momentum) on the mean cross-entropy of the logits.
-pub struct SgdTrainer {
-    optim: ModuleOptimizer,
-    loss: CrossEntropyLoss,
-    /// Learning rate of the next steps.
-    pub lr: f64,
+/// What one step measured, before its update.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StepStats {
+    /// Mean cross-entropy of the batch.
+    pub loss: f32,
+    /// Samples whose highest logit is their label.
+    pub correct: usize,
 }
 
-impl SgdTrainer {
-    /// A trainer stepping with learning rate `lr`; `momentum` as in PyTorch's SGD (0 for none).
-    pub fn new(lr: f64, momentum: f64, device: &Device) -> Self {
-        let mut config = SgdConfig::new();
-        if momentum != 0.0 {
-            // burn's default dampening is 0.1; PyTorch's (and ai8x-training's) is 0.
-            let m = MomentumConfig::new()
-                .with_momentum(momentum)
-                .with_dampening(0.0);
-            config = config.with_momentum(Some(m));
-        }
-        SgdTrainer {
-            optim: config.init(),
+/// Mean cross-entropy training with an [`Optimizer`].
+pub struct Stepper {
+    pub optim: Optimizer,
+    loss: CrossEntropyLoss,
+}
+
+impl Stepper {
+    pub fn new(config: OptimizerConfig, device: &Device) -> Self {
+        Stepper {
+            optim: Optimizer::new(config),
             loss: CrossEntropyLossConfig::new().init(device),
-            lr,
         }
+    }
+
+    /// Plain SGD with PyTorch's momentum (0 for none) and no weight decay.
+    pub fn sgd(momentum: f64, device: &Device) -> Self {
+        Self::new(
+            OptimizerConfig {
+                kind: OptimizerKind::Sgd,
+                momentum,
+                weight_decay: 0.0,
+            },
+            device,
+        )
     }
 
     /// Mean cross-entropy of `model` on a batch, without updating anything.
@@ -58,18 +67,33 @@ impl SgdTrainer {
         Ok(self.loss.forward(logits, labels).into_scalar::<f32>())
     }
 
-    /// One step: forward, loss, backward, parameter update. Returns the updated model and the
-    /// loss before the update. `model` must live on an autodiff device.
+    /// One step with learning rate `lr`: forward, loss, backward, update. Returns the updated
+    /// model and the batch's statistics before the update. `model` must live on an autodiff
+    /// device.
     pub fn step(
         &mut self,
         model: TrainModel,
         images: Tensor<4>,
         labels: Tensor<1, Int>,
-    ) -> Result<(TrainModel, f32), TrainError> {
+        lr: f64,
+    ) -> Result<(TrainModel, StepStats), TrainError> {
         let logits = model.forward(images)?;
+        let predicted = logits.clone().detach().argmax(1).flatten::<1>(0, 1);
+        let correct = predicted
+            .equal(labels.clone())
+            .int()
+            .sum()
+            .into_scalar::<i64>();
         let loss = self.loss.forward(logits, labels);
-        let value = loss.clone().into_scalar::<f32>();
+        let value = loss.clone().detach().into_scalar::<f32>();
         let grads = GradientsParams::from_grads(loss.backward(), &model);
-        Ok((self.optim.step(self.lr, model, grads), value))
+        let model = self.optim.step(lr, model, grads);
+        Ok((
+            model,
+            StepStats {
+                loss: value,
+                correct: correct.max(0) as usize,
+            },
+        ))
     }
 }

@@ -182,3 +182,27 @@ pub fn golden_options(prefix: &str, cmd: &str) -> qtool::emit::max78000::Project
         ..qtool::emit::max78000::ProjectOptions::default()
     }
 }
+
+/// Run `qtool ARGS`; check exit code 2, one to three lines on stderr (warnings aside), no
+/// panic, and every `needle` in the message.
+pub fn fails_cleanly(args: &[&str], needles: &[&str]) {
+    let out = assert_cmd::Command::cargo_bin("qtool")
+        .unwrap()
+        .args(args)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr: {err}");
+    let lines: Vec<&str> = err.lines().filter(|l| !l.contains("WARN")).collect();
+    assert!(
+        !lines.is_empty() && lines.len() <= 3,
+        "expected 1..=3 lines, got: {err}"
+    );
+    assert!(
+        !err.contains("panicked") && !err.contains("backtrace") && !err.contains("internal error"),
+        "{err}"
+    );
+    for n in needles {
+        assert!(err.contains(n), "`{n}` missing from: {err}");
+    }
+}

@@ -1,0 +1,262 @@
+//! `qtool train` and `qtool eval`: flags → a training or evaluation job → printed results.
+
+use crate::data::{Augment, DatasetKind, Normalization, bundled_mnist_dir};
+use crate::eval::Progress;
+use crate::train::checkpoint::EpochRecord;
+use crate::train::job::{self, DataSource, EvalJob, JobError, TrainJob};
+use crate::train::optim::OptimizerKind;
+use crate::train::recipe::Recipe;
+use anyhow::{Result, anyhow};
+use clap::{Args, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Where the data comes from (shared by train and eval).
+#[derive(Debug, Args)]
+pub struct DataFlags {
+    /// Data set folder (default: the bundled MNIST digits, data/mnist).
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Format of --data.
+    #[arg(long, value_name = "KIND", default_value = "mnist", value_parser = parse_dataset)]
+    pub dataset: DatasetKind,
+    /// Worker threads (default: one per core). Results do not depend on it.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
+}
+
+fn parse_dataset(s: &str) -> Result<DatasetKind, String> {
+    s.parse()
+}
+
+fn parse_normalization(s: &str) -> Result<Normalization, String> {
+    s.parse()
+}
+
+impl DataFlags {
+    fn source(&self) -> DataSource {
+        DataSource {
+            kind: self.dataset,
+            dir: self.data.clone().unwrap_or_else(bundled_mnist_dir),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum OptimizerFlag {
+    Sgd,
+    Adam,
+}
+
+/// Flags of `qtool train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Network description (MAX78000 YAML, training keys allowed).
+    #[arg(long, value_name = "YAML")]
+    pub network: PathBuf,
+    #[command(flatten)]
+    pub data: DataFlags,
+    /// Recipe file: optimizer, lr, milestones/gamma, epochs, batch size (default:
+    /// configs/mnist.yaml, built in). The flags below override single keys.
+    #[arg(long, value_name = "FILE")]
+    pub schedule: Option<PathBuf>,
+    #[arg(long, value_name = "N")]
+    pub epochs: Option<usize>,
+    #[arg(long, value_name = "B")]
+    pub batch_size: Option<usize>,
+    #[arg(long, value_name = "LR")]
+    pub lr: Option<f64>,
+    #[arg(long, value_enum)]
+    pub optimizer: Option<OptimizerFlag>,
+    #[arg(long, value_name = "M")]
+    pub momentum: Option<f64>,
+    #[arg(long, value_name = "W")]
+    pub weight_decay: Option<f64>,
+    /// Fraction of the training split held out for validation (0: validate on the test split).
+    #[arg(long, value_name = "F")]
+    pub validation_split: Option<f64>,
+    /// Seed of initial weights, data split, shuffling, augmentation and dropout.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Input normalization: ai8x ([-1, 127/128]), gti ([0, 31]) or unit ([0, 1]).
+    #[arg(long, default_value = "ai8x", value_parser = parse_normalization)]
+    pub normalization: Normalization,
+    /// Augmentation: random crop after padding each side by this many pixels.
+    #[arg(long, value_name = "PIXELS")]
+    pub crop_pad: Option<usize>,
+    /// Augmentation: random horizontal flip.
+    #[arg(long)]
+    pub hflip: bool,
+    /// Run directory (default: runs/<network>, numbered so no run is overwritten).
+    #[arg(long, value_name = "RUNDIR")]
+    pub out: Option<PathBuf>,
+    /// Write into an existing, non-empty run directory.
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Continue a run from its latest.safetensors (its recipe, seed and data split are used;
+    /// --epochs may extend it).
+    #[arg(long, value_name = "CKPT")]
+    pub resume_from: Option<PathBuf>,
+}
+
+impl TrainArgs {
+    fn recipe(&self) -> Result<Recipe, JobError> {
+        let mut r = match &self.schedule {
+            Some(p) => Recipe::read(p, None).map_err(|e| JobError::Recipe {
+                file: p.display().to_string(),
+                message: e.to_string(),
+            })?,
+            None => Recipe::default_recipe(),
+        };
+        if let Some(v) = self.epochs {
+            r.epochs = v;
+        }
+        if let Some(v) = self.batch_size {
+            r.batch_size = v;
+        }
+        if let Some(v) = self.lr {
+            r.lr = v;
+        }
+        if let Some(v) = self.optimizer {
+            r.optimizer.kind = match v {
+                OptimizerFlag::Sgd => OptimizerKind::Sgd,
+                OptimizerFlag::Adam => OptimizerKind::Adam,
+            };
+        }
+        if let Some(v) = self.momentum {
+            r.optimizer.momentum = v;
+        }
+        if let Some(v) = self.weight_decay {
+            r.optimizer.weight_decay = v;
+        }
+        if let Some(v) = self.validation_split {
+            r.validation_split = v;
+        }
+        r.validate().map_err(|(key, message)| JobError::Recipe {
+            file: "command line".into(),
+            message: format!("--{}: {message}", key.replace('_', "-")),
+        })?;
+        Ok(r)
+    }
+}
+
+fn progress(quiet: bool) -> Progress {
+    if quiet {
+        Progress::Quiet
+    } else {
+        Progress::Bar
+    }
+}
+
+fn epoch_line(r: &EpochRecord, epochs: usize) -> String {
+    let speed = r
+        .images_per_s
+        .map(|s| format!(", {s:.0} images/s"))
+        .unwrap_or_default();
+    format!(
+        "epoch {:>3}/{epochs}: lr {:.3e}, train loss {:.4} top-1 {:.2}%; validation loss {:.4} top-1 {:.2}% top-5 {:.2}%{speed}",
+        r.epoch + 1,
+        r.lr,
+        r.train_loss,
+        100.0 * r.train_top1,
+        r.val_loss,
+        100.0 * r.val_top1,
+        100.0 * r.val_top5
+    )
+}
+
+pub fn run_train(a: &TrainArgs, quiet: bool) -> Result<ExitCode> {
+    let recipe = a.recipe().map_err(|e| anyhow!(e))?;
+    let out_dir = a
+        .out
+        .clone()
+        .unwrap_or_else(|| job::default_run_dir(&a.network));
+    let job = TrainJob {
+        network: a.network.clone(),
+        data: a.data.source(),
+        recipe: recipe.clone(),
+        seed: a.seed,
+        normalization: a.normalization,
+        augment: Augment {
+            crop_pad: a.crop_pad,
+            hflip: a.hflip,
+        },
+        out_dir: out_dir.clone(),
+        overwrite: a.overwrite,
+        resume_from: a.resume_from.clone(),
+        threads: a.data.threads.map(usize::from),
+        progress: progress(quiet),
+    };
+    let epochs = recipe.epochs;
+    let mut on_epoch = |r: &EpochRecord| {
+        if !quiet {
+            eprintln!("{}", epoch_line(r, epochs));
+        }
+    };
+    let outcome = job::train(&job, &mut on_epoch).map_err(|e| anyhow!(e))?;
+    let best = outcome
+        .meta
+        .best_epoch
+        .map_or_else(|| "none".to_string(), |e| (e + 1).to_string());
+    let t = &outcome.test;
+    let text = format!(
+        "run directory: {}\nbest epoch {best} (validation top-1 {:.2}%)\ntest: {}, loss {:.4}\n{}",
+        out_dir.display(),
+        100.0 * outcome.meta.best_top1.max(0.0),
+        t.report,
+        t.loss,
+        t.report.confusion_table()
+    );
+    super::print_stdout(&text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Flags of `qtool eval`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Network description (MAX78000 YAML).
+    #[arg(long, value_name = "YAML")]
+    pub network: PathBuf,
+    /// Float checkpoint written by `qtool train` (.safetensors).
+    #[arg(long, value_name = "CKPT")]
+    pub checkpoint: PathBuf,
+    #[command(flatten)]
+    pub data: DataFlags,
+    /// Input normalization (default: the one the checkpoint was trained with).
+    #[arg(long, value_parser = parse_normalization)]
+    pub normalization: Option<Normalization>,
+    /// Print one JSON object: {"top1", "top5", "loss", "samples"} (accuracies in percent).
+    #[arg(long)]
+    pub json: bool,
+    /// Write the predicted class per sample as int64 `.npy`.
+    #[arg(long, value_name = "NPY")]
+    pub predictions: Option<PathBuf>,
+}
+
+pub fn run_eval(a: &EvalArgs) -> Result<ExitCode> {
+    let job = EvalJob {
+        network: a.network.clone(),
+        checkpoint: a.checkpoint.clone(),
+        data: a.data.source(),
+        normalization: a.normalization,
+        threads: a.data.threads.map(usize::from),
+    };
+    let result = job::evaluate(&job).map_err(|e| anyhow!(e))?;
+    if let Some(p) = &a.predictions {
+        crate::eval::write_predictions(p, &result.report)?;
+    }
+    let r = &result.report;
+    let text = if a.json {
+        let v = serde_json::json!({
+            "top1": 100.0 * r.top1,
+            "top5": 100.0 * r.top5,
+            "loss": result.loss,
+            "samples": r.samples,
+        });
+        serde_json::to_string(&v)? + "\n"
+    } else {
+        format!("{r}, loss {:.4}\n{}", result.loss, r.confusion_table())
+    };
+    super::print_stdout(&text)?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,342 @@
+//! The training loop: epochs of shuffled mini-batches, validation, checkpoints and metrics.
+//!
+//! Owns the order of a run (seeded shuffling per epoch, the learning rate of each epoch,
+//! when `latest`/`best` checkpoints, `metrics.csv` and `curves.png` are written) and resuming
+//! from a checkpoint. Everything random derives from `(seed, epoch)`, so a run resumed after
+//! epoch `k` continues exactly as the uninterrupted run would. Must not parse command lines or
+//! print: progress goes through [`Progress`] and the `on_epoch` callback.
+
+use super::checkpoint::{self, CheckpointError, EpochRecord, TrainingMeta};
+use super::curves;
+use super::metrics;
+use super::model::{ModelOptions, TrainError, TrainModel};
+use super::recipe::Recipe;
+use super::step::{Stepper, images_tensor, labels_tensor};
+use crate::data::rng::Rng;
+use crate::data::{Augment, ImageSet, Normalization};
+use crate::eval::{self, EvalReport, Progress};
+use crate::ir::Graph;
+use burn::module::Module;
+use burn::tensor::Device;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::convert::Infallible;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use thiserror::Error;
+
+/// Batch size of evaluation passes (no gradients: memory is small).
+const EVAL_BATCH: usize = 256;
+
+#[derive(Debug, Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Model(#[from] TrainError),
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
+    #[error("{file}: {source}")]
+    Write {
+        file: String,
+        source: std::io::Error,
+    },
+    #[error("{file}: {message}")]
+    Plot { file: String, message: String },
+    #[error("nothing to {what}: the {set} set is empty")]
+    Empty {
+        what: &'static str,
+        set: &'static str,
+    },
+    #[error("the network has {outputs} outputs but the data has {classes} classes")]
+    Classes { outputs: usize, classes: usize },
+    #[error("evaluation: {0}")]
+    Eval(String),
+}
+
+/// The data of a run.
+#[derive(Debug, Clone)]
+pub struct Splits {
+    pub train: ImageSet,
+    /// Validation set (picks `best.safetensors`).
+    pub val: ImageSet,
+    /// Final evaluation.
+    pub test: ImageSet,
+}
+
+/// How to run.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    pub recipe: Recipe,
+    pub seed: u64,
+    pub normalization: Normalization,
+    pub augment: Augment,
+    /// Run directory (must exist).
+    pub out_dir: PathBuf,
+    /// Continue the run saved in this checkpoint: its recipe, seed, normalization, parameters
+    /// and optimizer state are used; only `recipe.epochs` comes from here.
+    pub resume_from: Option<PathBuf>,
+    pub progress: Progress,
+    /// The device to train on (an autodiff device); `eval_device` is the same without autodiff.
+    pub device: Device,
+    pub eval_device: Device,
+}
+
+/// Loss and accuracy of a model on a set.
+#[derive(Debug, Clone)]
+pub struct Evaluation {
+    pub report: EvalReport,
+    /// Mean cross-entropy.
+    pub loss: f64,
+}
+
+/// The result of a run.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub meta: TrainingMeta,
+    /// The graph with the best checkpoint's parameters.
+    pub best: Graph,
+    /// The best model on the test set.
+    pub test: Evaluation,
+    pub latest_path: PathBuf,
+    pub best_path: PathBuf,
+}
+
+/// `RUNDIR/latest.safetensors` etc.
+pub fn run_file(dir: &Path, name: &str) -> PathBuf {
+    dir.join(name)
+}
+
+/// The training values of a set, `[N, C, H, W]` row-major.
+fn normalized(set: &ImageSet, norm: Normalization) -> Vec<f32> {
+    let lut: [f32; 256] = std::array::from_fn(|p| norm.value(p as u8));
+    set.images.iter().map(|&p| lut[usize::from(p)]).collect()
+}
+
+/// Mean cross-entropy of logit rows against labels, in f64.
+fn cross_entropy(rows: &[Vec<f32>], labels: &[u8]) -> f64 {
+    let total: f64 = rows
+        .iter()
+        .zip(labels)
+        .map(|(r, &l)| {
+            let max = r.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v)) as f64;
+            let sum: f64 = r.iter().map(|&v| (v as f64 - max).exp()).sum();
+            max + sum.ln() - r[usize::from(l)] as f64
+        })
+        .sum();
+    total / rows.len().max(1) as f64
+}
+
+/// Evaluate `model` (on a non-autodiff device) on `set`.
+pub fn evaluate_model(
+    model: &TrainModel,
+    set: &ImageSet,
+    norm: Normalization,
+    device: &Device,
+) -> Result<Evaluation, RunError> {
+    if set.is_empty() {
+        return Err(RunError::Empty {
+            what: "evaluate",
+            set: "evaluation",
+        });
+    }
+    let (c, h, w) = set.chw();
+    let values = normalized(set, norm);
+    let per = c * h * w;
+    let start = Instant::now();
+    let mut rows: Vec<Vec<f32>> = Vec::with_capacity(set.len());
+    for first in (0..set.len()).step_by(EVAL_BATCH) {
+        let n = EVAL_BATCH.min(set.len() - first);
+        let x = values[first * per..(first + n) * per].to_vec();
+        let logits = model.forward(images_tensor(x, [n, c, h, w], device))?;
+        let k = logits.dims()[1];
+        let flat = logits
+            .into_data()
+            .try_into_vec_as::<f32>()
+            .expect("float logits");
+        rows.extend(flat.chunks(k).map(<[f32]>::to_vec));
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    let classes = rows[0].len();
+    if set.classes > classes {
+        return Err(RunError::Classes {
+            outputs: classes,
+            classes: set.classes,
+        });
+    }
+    let loss = cross_entropy(&rows, &set.labels);
+    let mut report = eval::evaluate(
+        &rows,
+        &set.labels,
+        classes,
+        |r| Ok::<_, Infallible>(r.clone()),
+        Progress::Quiet,
+    )
+    .map_err(|e| RunError::Eval(e.to_string()))?;
+    report.seconds = seconds;
+    report.images_per_s = set.len() as f64 / seconds.max(1e-9);
+    Ok(Evaluation { report, loss })
+}
+
+fn epoch_bar(progress: Progress, steps: usize, epoch: usize, epochs: usize) -> ProgressBar {
+    if progress == Progress::Quiet {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(steps as u64), ProgressDrawTarget::stderr());
+    let template = format!(
+        "epoch {}/{epochs} {{bar:30}} {{pos}}/{{len}} batches, loss {{msg}}, {{per_sec}}, ETA {{eta}}",
+        epoch + 1
+    );
+    match ProgressStyle::with_template(&template) {
+        Ok(style) => bar.with_style(style),
+        Err(_) => bar,
+    }
+}
+
+/// Seed of epoch `epoch`'s shuffle and dropout masks.
+fn epoch_seed(seed: u64, epoch: usize) -> u64 {
+    Rng::for_item(seed, epoch as u64, u64::MAX).next_u64()
+}
+
+/// Train `graph` (its parameters, if any, are the starting point) on `data`, writing
+/// checkpoints, `metrics.csv` and `curves.png` into `cfg.out_dir`. `on_epoch` sees each
+/// finished epoch.
+pub fn train(
+    graph: &Graph,
+    data: &Splits,
+    cfg: &RunConfig,
+    on_epoch: &mut dyn FnMut(&EpochRecord),
+) -> Result<Outcome, RunError> {
+    if data.train.is_empty() {
+        return Err(RunError::Empty {
+            what: "train on",
+            set: "training",
+        });
+    }
+    let mut graph = graph.clone();
+    let mut meta = TrainingMeta {
+        recipe: cfg.recipe.clone(),
+        seed: cfg.seed,
+        normalization: cfg.normalization.name().to_string(),
+        epochs_done: 0,
+        optimizer_steps: 0,
+        best_top1: f64::NEG_INFINITY,
+        best_epoch: None,
+        history: Vec::new(),
+    };
+    let mut optimizer_state = Vec::new();
+    if let Some(path) = &cfg.resume_from {
+        let loaded = checkpoint::load_into(path, &mut graph)?;
+        meta = checkpoint::require_meta(path, &loaded)?;
+        meta.recipe.epochs = cfg.recipe.epochs;
+        optimizer_state = loaded.optimizer;
+    }
+    let recipe = meta.recipe.clone();
+    let seed = meta.seed;
+    let norm = meta
+        .normalization
+        .parse::<Normalization>()
+        .unwrap_or(cfg.normalization);
+    let device = &cfg.device;
+    let mut model = TrainModel::new(&graph, &ModelOptions { seed, bias: true }, device)?;
+    let mut stepper = Stepper::new(recipe.optimizer, device);
+    stepper
+        .optim
+        .restore(meta.optimizer_steps, optimizer_state, device);
+
+    let latest_path = run_file(&cfg.out_dir, "latest.safetensors");
+    let best_path = run_file(&cfg.out_dir, "best.safetensors");
+    let (c, h, w) = data.train.chw();
+    let per = c * h * w;
+    let plain = cfg.augment.is_off().then(|| normalized(&data.train, norm));
+    let lut: [f32; 256] = std::array::from_fn(|p| norm.value(p as u8));
+    let n = data.train.len();
+    let steps = n.div_ceil(recipe.batch_size);
+
+    for epoch in meta.epochs_done..recipe.epochs {
+        let eseed = epoch_seed(seed, epoch);
+        device.seed(eseed);
+        let mut order: Vec<usize> = (0..n).collect();
+        Rng::new(eseed).shuffle(&mut order);
+        let lr = recipe.lr_at(epoch);
+        let bar = epoch_bar(cfg.progress, steps, epoch, recipe.epochs);
+        let (mut loss_sum, mut correct) = (0.0f64, 0usize);
+        let mut seconds = 0.0;
+        for batch in order.chunks(recipe.batch_size) {
+            let mut x = Vec::with_capacity(batch.len() * per);
+            for &i in batch {
+                match &plain {
+                    Some(v) => x.extend_from_slice(&v[i * per..(i + 1) * per]),
+                    None => {
+                        let img =
+                            cfg.augment
+                                .apply(data.train.image(i), seed, epoch as u64, i as u64);
+                        x.extend(img.iter().map(|&p| lut[usize::from(p)]));
+                    }
+                }
+            }
+            let y: Vec<usize> = batch
+                .iter()
+                .map(|&i| usize::from(data.train.labels[i]))
+                .collect();
+            let start = Instant::now();
+            let (m, stats) = stepper.step(
+                model,
+                images_tensor(x, [batch.len(), c, h, w], device),
+                labels_tensor(&y, device),
+                lr,
+            )?;
+            seconds += start.elapsed().as_secs_f64();
+            model = m;
+            loss_sum += f64::from(stats.loss) * batch.len() as f64;
+            correct += stats.correct;
+            bar.set_message(format!("{:.4}", stats.loss));
+            bar.inc(1);
+        }
+        bar.finish_and_clear();
+        let valid = model.valid();
+        let val = evaluate_model(&valid, &data.val, norm, &cfg.eval_device)?;
+        let record = EpochRecord {
+            epoch,
+            lr,
+            train_loss: loss_sum / n as f64,
+            train_top1: correct as f64 / n as f64,
+            val_loss: val.loss,
+            val_top1: val.report.top1,
+            val_top5: val.report.top5,
+            images_per_s: Some(n as f64 / seconds.max(1e-9)),
+        };
+        meta.history.push(record.clone());
+        meta.epochs_done = epoch + 1;
+        meta.optimizer_steps = stepper.optim.steps;
+        model.export_to_graph(&mut graph)?;
+        if record.val_top1 > meta.best_top1 {
+            meta.best_top1 = record.val_top1;
+            meta.best_epoch = Some(epoch);
+            checkpoint::save(&best_path, &graph, &stepper.optim, &meta)?;
+        }
+        checkpoint::save(&latest_path, &graph, &stepper.optim, &meta)?;
+        let csv = run_file(&cfg.out_dir, "metrics.csv");
+        metrics::write_csv(&csv, &meta.history).map_err(|source| RunError::Write {
+            file: csv.display().to_string(),
+            source,
+        })?;
+        let png = run_file(&cfg.out_dir, "curves.png");
+        curves::draw(&png, &meta.history).map_err(|message| RunError::Plot {
+            file: png.display().to_string(),
+            message,
+        })?;
+        on_epoch(&record);
+    }
+
+    let mut best = graph.clone();
+    if best_path.is_file() {
+        checkpoint::load_into(&best_path, &mut best)?;
+    }
+    let best_model = TrainModel::new(&best, &ModelOptions { seed, bias: true }, &cfg.eval_device)?;
+    let test = evaluate_model(&best_model, &data.test, norm, &cfg.eval_device)?;
+    Ok(Outcome {
+        meta,
+        best,
+        test,
+        latest_path,
+        best_path,
+    })
+}
