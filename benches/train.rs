@@ -127,6 +127,7 @@ fn bench_backend(
 }
 
 fn main() {
+    qtool::train::allocator::tune_for_training();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(THREADS)
         .build()

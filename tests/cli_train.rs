@@ -239,8 +239,7 @@ fn bad_recipe_values_are_refused() {
             "train",
             "--network",
             &repo("networks/ai85net5.yaml"),
-            "--lr",
-            "-1",
+            "--lr=-1",
         ],
         &["--lr"],
     );

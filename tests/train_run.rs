@@ -5,7 +5,7 @@
 mod common;
 
 use common::data::{labels_i64, npy, put};
-use qtool::data::{Augment, DatasetKind, Normalization};
+use qtool::data::{Augment, DatasetKind, Normalization, Split, bundled_mnist_dir, load_mnist_split};
 use qtool::eval::Progress;
 use qtool::train::checkpoint::{EpochRecord, peek_meta};
 use qtool::train::job::{self, DataSource, EvalJob, JobError, TrainJob};
@@ -36,7 +36,7 @@ fn images(n: usize, salt: u32) -> (Vec<u8>, Vec<i64>) {
                     1 => y >= 4,
                     _ => x < 4,
                 };
-                px.push(if on { 200 } else { 30 } + noise());
+                px.push(if on { 190u8 } else { 30 } + noise());
             }
         }
         labels.push(class as i64);
@@ -198,4 +198,37 @@ fn a_resumed_run_continues_exactly() {
     assert_eq!(rows.len(), 3);
     assert!(rows[0].ends_with(','), "{}", rows[0]);
     assert!(!rows[2].ends_with(','), "{}", rows[2]);
+}
+
+/// The first `n` bundled MNIST digits of each split as an `.npy` data folder.
+fn digits(dir: &Path, n: usize) -> PathBuf {
+    let data = dir.join("digits");
+    for split in [Split::Train, Split::Test] {
+        let set = load_mnist_split(&bundled_mnist_dir(), split).unwrap();
+        let px: Vec<u8> = set.images.iter().take(n * 784).copied().collect();
+        let labels: Vec<i64> = set.labels[..n].iter().map(|&l| i64::from(l)).collect();
+        let name = split.dir_name();
+        put(&data, &format!("{name}/x.npy"), &npy("|u1", &[n, 28, 28], &px));
+        put(&data, &format!("{name}/y.npy"), &labels_i64(&labels));
+    }
+    data
+}
+
+#[test]
+fn ai85net5_on_real_digits_same_bytes_on_one_or_two_threads() {
+    // Large enough (batch 64 of 28×28, 60 channels) that the backend splits work across
+    // threads: reductions must still come out bit-identical.
+    let tmp = tempfile::tempdir().unwrap();
+    let data = digits(tmp.path(), 192);
+    let net = Path::new(env!("CARGO_MANIFEST_DIR")).join("networks/ai85net5.yaml");
+    let mut outs = Vec::new();
+    for threads in [1, 2] {
+        let out = tmp.path().join(format!("t{threads}"));
+        let mut j = job(&data, &net, &out, 1, threads);
+        j.recipe.batch_size = 64;
+        j.recipe.validation_split = 0.0;
+        run(&j);
+        outs.push(std::fs::read(out.join("latest.safetensors")).unwrap());
+    }
+    assert!(outs[0] == outs[1], "ai85net5 weights differ between 1 and 2 threads");
 }

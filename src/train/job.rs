@@ -180,6 +180,7 @@ pub fn train(
     job: &TrainJob,
     on_epoch: &mut (dyn FnMut(&EpochRecord) + Send),
 ) -> Result<Outcome, JobError> {
+    super::allocator::tune_for_training();
     let mut recipe = job.recipe.clone();
     let mut seed = job.seed;
     if let Some(path) = &job.resume_from {

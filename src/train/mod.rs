@@ -12,6 +12,7 @@
 //! faster than the deprecated `ndarray` backend on ai85net5); a GPU backend is a matter of
 //! enabling burn's `cuda`/`wgpu` feature and passing `Device::cuda(0)` (or similar) instead.
 
+pub mod allocator;
 pub mod checkpoint;
 pub mod curves;
 pub mod job;

@@ -547,14 +547,21 @@ impl FusedLayer {
             Some(bn) => bn.forward(x).mul_scalar(plan.bn_scale),
             None => x,
         };
-        let x = match plan.activation {
-            Activation::None => x,
-            Activation::Relu => activation::relu(x),
-            Activation::Abs => x.abs(),
-        };
-        let x = match plan.clamp {
-            Some((lo, hi)) => x.clamp(lo, hi),
-            None => x,
+        let x = match (plan.activation, plan.clamp) {
+            // ReLU followed by the device range is one clamp (one pass over the data instead of
+            // two, forward and backward): max(lo, max(0, x)) = max(0, x) when lo ≤ 0.
+            (Activation::Relu, Some((lo, hi))) if lo <= 0.0 => x.clamp(0.0, hi),
+            (act, range) => {
+                let x = match act {
+                    Activation::None => x,
+                    Activation::Relu => activation::relu(x),
+                    Activation::Abs => x.abs(),
+                };
+                match range {
+                    Some((lo, hi)) => x.clamp(lo, hi),
+                    None => x,
+                }
+            }
         };
         match &self.dropout {
             Some(d) => d.forward(x),
