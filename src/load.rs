@@ -29,7 +29,9 @@ pub enum LoadError {
         layer: usize,
         layers: usize,
     },
-    #[error("{file}: no input shape for dataset `{dataset}`: pass --sample-input or --input-shape")]
+    #[error(
+        "{file}: no input shape for dataset `{dataset}`: pass --sample-input or --input-shape, or set `input` in the description"
+    )]
     NoInput { file: String, dataset: String },
 }
 
@@ -79,8 +81,9 @@ pub fn sample_shape(path: &Path) -> Result<Shape, LoadError> {
     })
 }
 
-/// Where the input shape comes from: explicit shape, sample file, `sample_<dataset>.npy`
-/// beside the description (izer's convention), or the dataset table.
+/// Where the input shape comes from, first found wins: explicit shape, sample file,
+/// `sample_<dataset>.npy` beside the description (izer's convention), the description's own
+/// `input` key, or the dataset table.
 fn input_shape(req: &LoadRequest, d: &desc::NetworkDesc) -> Result<Shape, LoadError> {
     if let Some(s) = req.input_shape {
         return Ok(s);
@@ -93,6 +96,9 @@ fn input_shape(req: &LoadRequest, d: &desc::NetworkDesc) -> Result<Shape, LoadEr
         .with_file_name(format!("sample_{}.npy", d.dataset.to_ascii_lowercase()));
     if beside.is_file() {
         return sample_shape(&beside);
+    }
+    if let Some(s) = d.input {
+        return Ok(s);
     }
     datasets::input_shape(&d.dataset).ok_or_else(|| LoadError::NoInput {
         file: d.file.clone(),

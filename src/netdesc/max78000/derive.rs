@@ -7,7 +7,7 @@
 
 use super::NetworkDesc;
 use super::error::DescError;
-use super::layer::{DescOp, LayerDesc};
+use super::layer::{DescBatchNorm, DescOp, LayerDesc};
 use super::weights::CheckpointMap;
 use crate::device::max78000::{NetworkPlacement, Placement, ProcessorMask};
 use crate::device::{DeviceAnnex, GraphAnnex};
@@ -33,6 +33,13 @@ pub struct Built {
 
 /// Build the IR of `desc`, with weights from `weights` if given (without them, channel counts
 /// must come from the YAML's `in_channels`/`out_channels`).
+///
+/// The training keys become node fields: `bias` → [`Node::with_bias`], `dropout` →
+/// [`Node::dropout`], and `batchnorm` → [`Node::batchnorm`], a fresh batch norm (scale 1 and
+/// shift 0 when `Affine`, running mean 0, variance 1, ε 10⁻⁵) over the layer's outputs. The
+/// batch norm is only set without `weights`: a quantized checkpoint has its batch norms folded
+/// into the weights and bias already (unfolded ones are refused when mapping it), so a fresh
+/// batch norm would change what the loaded network computes.
 pub fn build_graph(
     desc: &NetworkDesc,
     weights: Option<&CheckpointMap>,
@@ -259,6 +266,11 @@ pub fn build_graph(
         };
         let mut node = make_node(l, w(ll), in_ch[ll], out_ch[ll], dims, inputs);
         ir::infer_node(ll, &mut node).map_err(|e| err(Some(ll), None, e.message))?;
+        if weights.is_none() {
+            node.batchnorm = l
+                .batchnorm
+                .map(|kind| fresh_batchnorm(kind, node.out_shape.channels));
+        }
         // A flattening layer's input count from the checkpoint (or YAML) counts features,
         // channels × pooled pixels; derived from the previous layer it already counts channels.
         if l.flatten && (w(ll).is_some() || l.in_channels.is_some()) {
@@ -464,10 +476,24 @@ fn make_node(
     });
     node.flatten = l.flatten;
     node.activation = l.activation;
+    node.with_bias = l.with_bias;
+    node.dropout = l.dropout;
     node.weights = weights;
     node.bias = bias;
     node.quant = quant;
     node
+}
+
+/// An untrained batch norm over `channels` (PyTorch's initial values, ai8x's ε).
+fn fresh_batchnorm(kind: DescBatchNorm, channels: usize) -> ir::BatchNorm {
+    let affine = kind == DescBatchNorm::Affine;
+    ir::BatchNorm {
+        gamma: affine.then(|| Array1::ones(channels)),
+        beta: affine.then(|| Array1::zeros(channels)),
+        running_mean: Array1::zeros(channels),
+        running_var: Array1::ones(channels),
+        eps: 1e-5,
+    }
 }
 
 fn placement(l: &LayerDesc, output_processors: ProcessorMask, in_offset: u32) -> Placement {

@@ -1,5 +1,5 @@
 //! The whole YAML network description: global keys, the layer list, sequence numbers, name
-//! resolution and izer's shared-default quirks.
+//! resolution and izer's shared-default quirks, plus the global training key `input`.
 //!
 //! Owns turning YAML text into [`NetworkDesc`]. Must not read checkpoints or sample data.
 
@@ -7,6 +7,7 @@ use super::error::DescError;
 use super::layer::{DescOp, LayerDesc, SeqRef, parse_layer};
 use super::value;
 use crate::device::max78000::{DataBuffer, ProcessorMask, UnloadRegion};
+use crate::ir::Shape;
 use serde_yaml::{Mapping, Value};
 use std::path::Path;
 
@@ -23,6 +24,9 @@ pub const GLOBAL_KEYS: &[&str] = &[
     "data_buffer",
 ];
 
+/// Top-level keys qtool reads for training; izer does not know them.
+pub const TRAINING_GLOBAL_KEYS: &[&str] = &["input"];
+
 /// Most layers a MAX78000 network description may define.
 const MAX_SEQUENCE: usize = 32;
 
@@ -38,6 +42,9 @@ pub struct NetworkDesc {
     pub output_map: Option<ProcessorMask>,
     pub unload: Option<Vec<UnloadRegion>>,
     pub data_buffer: Option<Vec<DataBuffer>>,
+    /// Training key `input`: the network's input shape, `[C, H, W]` or `[C, L]`. Used when no
+    /// explicit shape or sample input is given (see `crate::load`).
+    pub input: Option<Shape>,
     /// Remarks that do not stop processing (izer's warnings).
     pub warnings: Vec<String>,
 }
@@ -82,13 +89,17 @@ pub fn parse(text: &str, file: &str) -> Result<NetworkDesc, DescError> {
         )
     })?;
     let keys = mapping_keys(top, file, "top-level")?;
-    if let Some(k) = keys.iter().find(|k| !GLOBAL_KEYS.contains(k)) {
+    if let Some(k) = keys
+        .iter()
+        .find(|k| !GLOBAL_KEYS.contains(k) && !TRAINING_GLOBAL_KEYS.contains(k))
+    {
         return Err(err(
             None,
             Some(k),
             format!(
-                "unknown top-level key (allowed: {})",
-                GLOBAL_KEYS.join(", ")
+                "unknown top-level key (allowed: {}; for training: {})",
+                GLOBAL_KEYS.join(", "),
+                TRAINING_GLOBAL_KEYS.join(", ")
             ),
         ));
     }
@@ -119,6 +130,11 @@ pub fn parse(text: &str, file: &str) -> Result<NetworkDesc, DescError> {
         .map(value::processor_mask)
         .transpose()
         .map_err(|m| err(None, Some("output_map"), m))?;
+    let input = top
+        .get("input")
+        .map(parse_input)
+        .transpose()
+        .map_err(|m| err(None, Some("input"), m))?;
     let items = top["layers"].as_sequence().ok_or_else(|| {
         err(
             None,
@@ -201,8 +217,31 @@ pub fn parse(text: &str, file: &str) -> Result<NetworkDesc, DescError> {
         output_map,
         unload,
         data_buffer,
+        input,
         warnings,
     })
+}
+
+/// The training key `input`: `[C, H, W]` or `[C, L]`, every extent positive.
+fn parse_input(v: &Value) -> Result<Shape, String> {
+    let items = v
+        .as_sequence()
+        .ok_or_else(|| format!("expected [C, H, W] or [C, L], found {}", value::kind(v)))?;
+    let n = items
+        .iter()
+        .map(value::count)
+        .collect::<Result<Vec<usize>, String>>()?;
+    if n.contains(&0) {
+        return Err(format!("every extent must be positive, found {n:?}"));
+    }
+    match *n.as_slice() {
+        [c, l] => Ok(Shape::d1(c, l)),
+        [c, h, w] => Ok(Shape::d2(c, h, w)),
+        _ => Err(format!(
+            "expected [C, H, W] or [C, L], found a list of {}",
+            n.len()
+        )),
+    }
 }
 
 /// Turn a YAML reader error into a message; values the reader cannot hold (integers beyond

@@ -1,6 +1,7 @@
 //! One entry of the YAML `layers` list: every izer key, alias and per-operator default.
 //!
-//! Owns the per-layer schema. Cross-layer derivation (channels, dimensions, offsets) is done
+//! Owns the per-layer schema, izer's keys plus the training keys qtool adds
+//! ([`TRAINING_LAYER_KEYS`]). Cross-layer derivation (channels, dimensions, offsets) is done
 //! in `derive.rs`; hardware limits are checked by `device::max78000`.
 
 use super::value::{self, kind};
@@ -32,6 +33,16 @@ pub enum DescQuant {
     Bits(u8),
     /// `bin`/`binary` (MAX78002 only).
     Binary,
+}
+
+/// Batch normalisation after a layer's operator, as ai8x-training's `batchnorm` argument names
+/// it (training only; folded into the weights before deployment).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DescBatchNorm {
+    /// Learned scale and shift (`Affine`).
+    Affine,
+    /// Normalisation only, no learned scale or shift (`NoAffine`).
+    NoAffine,
 }
 
 /// One YAML layer with izer's defaults applied. Resolved sequence numbers are `i64` with
@@ -85,6 +96,14 @@ pub struct LayerDesc {
     /// Keys set only by MAX78002-only features (`bypass`, `calcx4`, `readahead`, `tcalc`,
     /// `snoop_sequence`) that were enabled: rejected by the MAX78000 checks.
     pub ai87_only: Vec<&'static str>,
+    /// Training only (`bias`): whether the operator has a bias term; `None` leaves it to the
+    /// trainer. A `batchnorm` layer without `bias` has one (ai8x requires it). Creates no bias
+    /// values.
+    pub with_bias: Option<bool>,
+    /// Training only (`batchnorm`): batch normalisation after a convolution.
+    pub batchnorm: Option<DescBatchNorm>,
+    /// Training only (`dropout`): dropout probability after the activation, in `[0, 1)`.
+    pub dropout: Option<f32>,
     /// Unresolved references, kept until names are known.
     pub(super) refs: PendingRefs,
     /// Non-fatal remarks (izer's warnings) about this layer.
@@ -156,6 +175,10 @@ pub const LAYER_KEYS: &[&str] = &[
     "buffer_insert",
     "in_crop",
 ];
+
+/// Per-layer keys qtool reads for training (ai8x-training's model arguments). izer does not
+/// know them; they change nothing it derives.
+pub const TRAINING_LAYER_KEYS: &[&str] = &["bias", "batchnorm", "dropout"];
 
 /// Error while parsing one layer: the key (if any) and the message.
 pub type KeyError = (Option<&'static str>, String);
@@ -251,7 +274,7 @@ pub fn parse_layer(seq: usize, item: &Value) -> Result<LayerDesc, KeyError> {
             None,
             format!("layer keys must be strings, found {}", kind(k)),
         ))?;
-        if !LAYER_KEYS.contains(&name) {
+        if !LAYER_KEYS.contains(&name) && !TRAINING_LAYER_KEYS.contains(&name) {
             return Err((None, format!("unknown key `{name}`")));
         }
     }
@@ -546,6 +569,11 @@ pub fn parse_layer(seq: usize, item: &Value) -> Result<LayerDesc, KeyError> {
         ));
     }
     let name = e.with("name", |v| value::string(v).map(str::to_string))?;
+    let TrainingKeys {
+        with_bias,
+        batchnorm,
+        dropout,
+    } = training_keys(&e, op)?;
 
     // Per-operator fix-ups, as izer applies them at the end of each entry.
     let mut pool_stride = pool_stride;
@@ -628,6 +656,9 @@ pub fn parse_layer(seq: usize, item: &Value) -> Result<LayerDesc, KeyError> {
         buffer_shift,
         buffer_insert,
         ai87_only,
+        with_bias,
+        batchnorm,
+        dropout,
         refs: PendingRefs {
             in_sequences,
             next_sequence,
@@ -635,5 +666,82 @@ pub fn parse_layer(seq: usize, item: &Value) -> Result<LayerDesc, KeyError> {
             weight_source,
         },
         warnings,
+    })
+}
+
+/// A layer's training keys, as [`LayerDesc`] keeps them.
+struct TrainingKeys {
+    with_bias: Option<bool>,
+    batchnorm: Option<DescBatchNorm>,
+    dropout: Option<f32>,
+}
+
+/// The training keys `bias`, `batchnorm` and `dropout` of a layer whose operator is `op`.
+fn training_keys(e: &Entry<'_>, op: DescOp) -> Result<TrainingKeys, KeyError> {
+    let with_bias = e.with("bias", |v| match v {
+        Value::Bool(b) => Ok(*b),
+        other => Err(format!("expected true or false, found {}", kind(other))),
+    })?;
+    let batchnorm = e
+        .with("batchnorm", |v| match v {
+            Value::Bool(true) => Ok(Some(DescBatchNorm::Affine)),
+            Value::Bool(false) | Value::Null => Ok(None),
+            Value::String(s) => match s.to_ascii_lowercase().as_str() {
+                "affine" => Ok(Some(DescBatchNorm::Affine)),
+                "noaffine" => Ok(Some(DescBatchNorm::NoAffine)),
+                "none" => Ok(None),
+                _ => Err(format!(
+                    "unknown batch norm `{s}` (use Affine, NoAffine or None)"
+                )),
+            },
+            other => Err(format!(
+                "expected Affine, NoAffine or None, found {}",
+                kind(other)
+            )),
+        })?
+        .flatten();
+    let dropout = e.with("dropout", |v| {
+        let p = match v {
+            Value::Number(n) => n.as_f64().unwrap_or(f64::NAN),
+            other => return Err(format!("expected a probability, found {}", kind(other))),
+        };
+        if (0.0..1.0).contains(&p) {
+            Ok(p as f32)
+        } else {
+            Err(format!(
+                "the probability must be at least 0 and below 1, not {p}"
+            ))
+        }
+    })?;
+    let convolution = matches!(
+        op,
+        DescOp::Conv1d | DescOp::Conv2d | DescOp::ConvTranspose2d
+    );
+    if batchnorm.is_some() && !convolution {
+        return Err((
+            Some("batchnorm"),
+            format!("batch norm needs a convolution; ai8x has none after a {op:?} operator"),
+        ));
+    }
+    if with_bias.is_some() && op == DescOp::Passthrough {
+        return Err((
+            Some("bias"),
+            "a layer without weights (no convolution or linear operator) has no bias".into(),
+        ));
+    }
+    let with_bias = match (batchnorm, with_bias) {
+        (Some(_), Some(false)) => {
+            return Err((
+                Some("bias"),
+                "a batch-norm layer needs a bias (ai8x requires `bias` with `batchnorm`)".into(),
+            ));
+        }
+        (Some(_), None) => Some(true),
+        (_, b) => b,
+    };
+    Ok(TrainingKeys {
+        with_bias,
+        batchnorm,
+        dropout,
     })
 }
