@@ -15,7 +15,7 @@ use qtool::data::{Normalization, Split, bundled_mnist_dir, load_mnist_split};
 use qtool::ir::Graph;
 use qtool::load::{LoadRequest, load_max78000};
 use qtool::train::{
-    ModelOptions, OptimizerConfig, OptimizerKind, Stepper, TrainModel, images_tensor, labels_tensor,
+    ModelOptions, OptimizerConfig, OptimizerKind, Stepper, TrainModel, images_tensor,
 };
 use std::hint::black_box;
 use std::path::Path;
@@ -94,7 +94,9 @@ fn bench_backend(
             weight_decay: 1e-4,
         },
         &train_dev,
-    );
+    )
+    .with_shards(THREADS)
+    .expect("thread pools");
     let mut g = c.benchmark_group(format!("ai85net5 {backend} batch 256, 2 threads"));
     g.throughput(Throughput::Elements(BATCH as u64))
         .sample_size(10)
@@ -103,12 +105,7 @@ fn bench_backend(
         b.iter(|| {
             let m = model.take().expect("model");
             let (m, stats) = stepper
-                .step(
-                    m,
-                    images_tensor(x.to_vec(), [BATCH, 1, 28, 28], &train_dev),
-                    labels_tensor(y, &train_dev),
-                    0.01,
-                )
+                .step_batch(m, x, [BATCH, 1, 28, 28], y, 0.01, &train_dev)
                 .unwrap();
             model = Some(m);
             black_box(stats)

@@ -9,6 +9,7 @@ pub mod data;
 pub mod device;
 pub mod emit;
 pub mod eval;
+pub mod fuse;
 pub mod inspect;
 pub mod ir;
 pub mod load;

@@ -3,7 +3,6 @@
 
 mod common;
 
-use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 
 const NET: &str = "arch: ai85net5\ndataset: MNIST\nlayers:\n  - processors: 1\n    out_offset: 0\n    out_channels: 8\n    op: conv2d\n";

@@ -256,3 +256,31 @@ fn bad_recipe_values_are_refused() {
         &["s.yaml", "warmup"],
     );
 }
+
+#[test]
+fn image_of_the_wrong_size_names_the_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let class = tmp.path().join("train/zero");
+    std::fs::create_dir_all(&class).unwrap();
+    image::GrayImage::new(28, 28)
+        .save(class.join("a.png"))
+        .unwrap();
+    image::GrayImage::new(27, 28)
+        .save(class.join("b.png"))
+        .unwrap();
+    let out = tmp.path().join("o");
+    fails_cleanly(
+        &[
+            "train",
+            "--network",
+            &repo("networks/ai85net5.yaml"),
+            "--dataset",
+            "folder",
+            "--data",
+            tmp.path().to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &["b.png"],
+    );
+}

@@ -5,7 +5,7 @@
 mod common;
 
 use common::data::{labels_i64, npy, put};
-use qtool::data::{Augment, DatasetKind, Normalization, Split, bundled_mnist_dir, load_mnist_split};
+use qtool::data::{DatasetKind, Normalization, Split, bundled_mnist_dir, load_mnist_split};
 use qtool::eval::Progress;
 use qtool::train::checkpoint::{EpochRecord, peek_meta};
 use qtool::train::job::{self, DataSource, EvalJob, JobError, TrainJob};
@@ -73,6 +73,8 @@ fn recipe(epochs: usize) -> Recipe {
         milestones: vec![2],
         gamma: 0.5,
         validation_split: 0.25,
+        crop_pad: Some(1),
+        hflip: false,
     }
 }
 
@@ -86,10 +88,6 @@ fn job(data: &Path, net: &Path, out: &Path, epochs: usize, threads: usize) -> Tr
         recipe: recipe(epochs),
         seed: 7,
         normalization: Normalization::Ai8x,
-        augment: Augment {
-            crop_pad: Some(1),
-            hflip: false,
-        },
         out_dir: out.to_path_buf(),
         overwrite: false,
         resume_from: None,
@@ -208,7 +206,11 @@ fn digits(dir: &Path, n: usize) -> PathBuf {
         let px: Vec<u8> = set.images.iter().take(n * 784).copied().collect();
         let labels: Vec<i64> = set.labels[..n].iter().map(|&l| i64::from(l)).collect();
         let name = split.dir_name();
-        put(&data, &format!("{name}/x.npy"), &npy("|u1", &[n, 28, 28], &px));
+        put(
+            &data,
+            &format!("{name}/x.npy"),
+            &npy("|u1", &[n, 28, 28], &px),
+        );
         put(&data, &format!("{name}/y.npy"), &labels_i64(&labels));
     }
     data
@@ -230,5 +232,8 @@ fn ai85net5_on_real_digits_same_bytes_on_one_or_two_threads() {
         run(&j);
         outs.push(std::fs::read(out.join("latest.safetensors")).unwrap());
     }
-    assert!(outs[0] == outs[1], "ai85net5 weights differ between 1 and 2 threads");
+    assert!(
+        outs[0] == outs[1],
+        "ai85net5 weights differ between 1 and 2 threads"
+    );
 }

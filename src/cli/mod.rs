@@ -4,6 +4,7 @@
 
 mod args;
 mod convert;
+mod fuse;
 mod inspect;
 mod izer_options;
 mod sim;
@@ -46,6 +47,9 @@ pub enum Command {
     /// Evaluate a float checkpoint of `qtool train` on the test split: top-1, top-5, loss,
     /// confusion matrix.
     Eval(train::EvalArgs),
+    /// Fold batch norm into the preceding operators of a float checkpoint (ai8x's rule, with
+    /// the ÷4 of MAX78000 layers), for post-training quantization.
+    Fuse(fuse::FuseArgs),
 }
 
 /// Entry point of the binary.
@@ -83,6 +87,7 @@ pub fn main() -> ExitCode {
         Command::Convert(a) => convert::run(a, cli.quiet),
         Command::Train(a) => train::run_train(a, cli.quiet),
         Command::Eval(a) => train::run_eval(a),
+        Command::Fuse(a) => fuse::run(a),
     };
     match result {
         Ok(code) => code,

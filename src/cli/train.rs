@@ -1,6 +1,6 @@
 //! `qtool train` and `qtool eval`: flags → a training or evaluation job → printed results.
 
-use crate::data::{Augment, DatasetKind, Normalization, bundled_mnist_dir};
+use crate::data::{DatasetKind, Normalization, bundled_mnist_dir};
 use crate::eval::Progress;
 use crate::train::checkpoint::EpochRecord;
 use crate::train::job::{self, DataSource, EvalJob, JobError, TrainJob};
@@ -132,6 +132,12 @@ impl TrainArgs {
         if let Some(v) = self.validation_split {
             r.validation_split = v;
         }
+        if let Some(v) = self.crop_pad {
+            r.crop_pad = (v > 0).then_some(v);
+        }
+        if self.hflip {
+            r.hflip = true;
+        }
         r.validate().map_err(|(key, message)| JobError::Recipe {
             file: "command line".into(),
             message: format!("--{}: {message}", key.replace('_', "-")),
@@ -177,10 +183,6 @@ pub fn run_train(a: &TrainArgs, quiet: bool) -> Result<ExitCode> {
         recipe: recipe.clone(),
         seed: a.seed,
         normalization: a.normalization,
-        augment: Augment {
-            crop_pad: a.crop_pad,
-            hflip: a.hflip,
-        },
         out_dir: out_dir.clone(),
         overwrite: a.overwrite,
         resume_from: a.resume_from.clone(),

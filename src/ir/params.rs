@@ -136,7 +136,12 @@ fn load_batchnorm(
     let mean = take(format!("{k}.bn.running_mean"), shape.clone())?.map(flat);
     let var = take(format!("{k}.bn.running_var"), shape)?.map(flat);
     match (&mut node.batchnorm, mean, var) {
-        (None, None, None) if gamma.is_none() && beta.is_none() => Ok(()),
+        (_, None, None) if gamma.is_none() && beta.is_none() => {
+            // No batch-norm tensors: a folded network (`qtool fuse`), whatever the description
+            // asked for.
+            node.batchnorm = None;
+            Ok(())
+        }
         (Some(bn), Some(mean), Some(var)) => {
             if bn.gamma.is_some() || gamma.is_some() {
                 bn.gamma = Some(gamma.ok_or(ParamsError::Missing {

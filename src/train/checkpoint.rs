@@ -73,8 +73,26 @@ pub fn save(
     optimizer: &Optimizer,
     meta: &TrainingMeta,
 ) -> Result<(), CheckpointError> {
+    write(path, graph, Some(optimizer), Some(meta))
+}
+
+/// Write `graph`'s parameters alone (no optimizer state), keeping `meta` if given.
+pub fn save_params(
+    path: &Path,
+    graph: &Graph,
+    meta: Option<&TrainingMeta>,
+) -> Result<(), CheckpointError> {
+    write(path, graph, None, meta)
+}
+
+fn write(
+    path: &Path,
+    graph: &Graph,
+    optimizer: Option<&Optimizer>,
+    meta: Option<&TrainingMeta>,
+) -> Result<(), CheckpointError> {
     let mut tensors = params::state_dict(graph);
-    for (i, which, values) in optimizer.state() {
+    for (i, which, values) in optimizer.map(Optimizer::state).unwrap_or_default() {
         let n = values.len();
         let name = format!("{OPTIMIZER}{i}.{}", if which == 0 { "m" } else { "v" });
         let array = ArrayD::from_shape_vec(IxDyn(&[n]), values).expect("flat state");
@@ -89,14 +107,17 @@ pub fn save(
             quant: n.quant,
         })
         .collect();
-    let epoch = meta.epochs_done.checked_sub(1).map(|e| e as u64);
+    let epoch = meta
+        .and_then(|m| m.epochs_done.checked_sub(1))
+        .map(|e| e as u64);
     let mut native = NativeMeta::new(graph.arch.clone(), epoch, layers);
-    native.training = Some(
-        serde_json::to_value(meta).map_err(|e| CheckpointError::Malformed {
-            file: path.display().to_string(),
-            reason: e.to_string(),
-        })?,
-    );
+    native.training =
+        meta.map(serde_json::to_value)
+            .transpose()
+            .map_err(|e| CheckpointError::Malformed {
+                file: path.display().to_string(),
+                reason: e.to_string(),
+            })?;
     NativeCheckpoint {
         meta: native,
         tensors,

@@ -10,7 +10,7 @@ use super::model::{ModelOptions, TrainError, TrainModel};
 use super::recipe::Recipe;
 use super::run::{self, Evaluation, Outcome, RunConfig, RunError, Splits};
 use crate::data::{
-    Augment, DataError, DatasetKind, ImageSet, Normalization, Split, load_dataset, split_train_val,
+    DataError, DatasetKind, ImageSet, Normalization, Split, load_dataset, split_train_val,
 };
 use crate::eval::Progress;
 use crate::ir::{Graph, Shape};
@@ -41,6 +41,13 @@ pub enum JobError {
     Threads { threads: usize, message: String },
     #[error("{file}: {message}")]
     Recipe { file: String, message: String },
+    #[error("{file}: exists (pass --overwrite to replace it)")]
+    OutputExists { file: String },
+    #[error("{file}: {source}")]
+    Fuse {
+        file: String,
+        source: crate::fuse::FuseError,
+    },
 }
 
 /// Where the data of a job comes from.
@@ -58,7 +65,6 @@ pub struct TrainJob {
     pub recipe: Recipe,
     pub seed: u64,
     pub normalization: Normalization,
-    pub augment: Augment,
     pub out_dir: PathBuf,
     pub overwrite: bool,
     pub resume_from: Option<PathBuf>,
@@ -198,7 +204,6 @@ pub fn train(
         recipe,
         seed,
         normalization: job.normalization,
-        augment: job.augment,
         out_dir: job.out_dir.clone(),
         resume_from: job.resume_from.clone(),
         progress: job.progress,
@@ -245,4 +250,36 @@ pub fn evaluate(job: &EvalJob) -> Result<Evaluation, JobError> {
         run::evaluate_model(&model, &test, norm, &device)
     })?;
     Ok(result?)
+}
+
+/// A batch-norm folding job (`qtool fuse`).
+#[derive(Debug, Clone)]
+pub struct FuseJob {
+    pub network: PathBuf,
+    pub checkpoint: PathBuf,
+    pub out: PathBuf,
+    pub overwrite: bool,
+}
+
+/// Fold the batch norms of a float checkpoint into its operators and write the result
+/// (parameters only: the optimizer state does not survive a change of parameters). Returns the
+/// number of folded layers.
+pub fn fuse(job: &FuseJob) -> Result<usize, JobError> {
+    if job.out.exists() && !job.overwrite {
+        return Err(JobError::OutputExists {
+            file: job.out.display().to_string(),
+        });
+    }
+    let desc_input = load_max78000(&LoadRequest {
+        network: job.network.clone(),
+        ..Default::default()
+    })?;
+    let mut graph = desc_input.graph;
+    let loaded = checkpoint::load_into(&job.checkpoint, &mut graph)?;
+    let folded = crate::fuse::fold_batchnorm(&mut graph).map_err(|e| JobError::Fuse {
+        file: job.checkpoint.display().to_string(),
+        source: e,
+    })?;
+    checkpoint::save_params(&job.out, &graph, loaded.meta.as_ref())?;
+    Ok(folded)
 }

@@ -15,9 +15,10 @@
 //! (`or`/`xor` have no float gradient) and rolling data buffers — those are refused with a
 //! [`TrainError`].
 
+use crate::device::max78000::training;
 use crate::ir::{
     Activation, BatchNorm as IrBatchNorm, Dims, EltwiseOp, Graph, Node, NodeId, Op, PoolKind,
-    QuantScheme, Source, is_one_dimensional,
+    Source, is_one_dimensional,
 };
 use burn::module::{Module, ModuleVisitor, Param, RunningState};
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
@@ -175,6 +176,15 @@ impl TrainModel {
             output,
             input_chw: chw(graph.input.dims, graph.input.channels),
         })
+    }
+
+    /// Whether each sample's output depends on that sample alone in training: no batch
+    /// statistics (batch norm) and no random masks (dropout). Such a model's batch can be
+    /// split into shards without changing the step.
+    pub fn samples_independent(&self) -> bool {
+        self.layers
+            .iter()
+            .all(|l| l.batchnorm.is_none() && l.dropout.is_none())
     }
 
     /// Every node's output for a batch `[N, C, H, W]` (one-dimensional input as `[N, C, L, 1]`).
@@ -347,7 +357,7 @@ fn build_layer(
                 .with_bias(bias_flag);
             // ai8x-training's models re-initialise their 2-D convolution weights with He's
             // normal initialisation (fan-out, ReLU gain); biases keep PyTorch's default.
-            let ai8x_init = on_max78000(node) && !one_d && weights.is_none();
+            let ai8x_init = training::is_device_node(node) && !one_d && weights.is_none();
             let mut conv = if ai8x_init {
                 let default_bias = config.initializer.clone();
                 let fan_in = in_ch / groups * kernel[0] * kernel[1];
@@ -407,7 +417,11 @@ fn build_layer(
     }
     if let Some(bn) = &node.batchnorm {
         // ai8x's MAX78000 layers: running statistics with momentum 0.05, output divided by 4.
-        let momentum = if on_max78000(node) { 0.05 } else { 0.1 };
+        let momentum = if training::is_device_node(node) {
+            training::BN_MOMENTUM
+        } else {
+            0.1
+        };
         layer.batchnorm = Some(batchnorm(i, bn, out_ch, momentum, device)?);
     }
     if let Some(p) = node.dropout {
@@ -419,31 +433,10 @@ fn build_layer(
         in_chw,
         flatten: node.flatten,
         activation: node.activation,
-        clamp: float_range(node),
-        bn_scale: if on_max78000(node) { 0.25 } else { 1.0 },
+        clamp: training::float_range(node),
+        bn_scale: training::bn_output_scale(node),
     };
     Ok((layer, plan))
-}
-
-/// Whether a node is a MAX78000 layer (placed on the device or carrying its quantization), so
-/// trains with ai8x's conventions.
-fn on_max78000(node: &Node) -> bool {
-    node.annex.max78000().is_some() || node.quant.scheme == QuantScheme::Max78000
-}
-
-/// The float range of a node's output on its device: MAX78000 layers confine 8-bit outputs to
-/// `[−1, 127/128]` and 32-bit ("wide") outputs to `±2^15` even in float training (ai8x's
-/// mode F, `qat.md` §2 and §5).
-fn float_range(node: &Node) -> Option<(f32, f32)> {
-    let act = node.quant.act?;
-    if !on_max78000(node) {
-        return None;
-    }
-    Some(if act.bits >= 32 {
-        (-32768.0, 32768.0)
-    } else {
-        (-1.0, 127.0 / 128.0)
-    })
 }
 
 fn batchnorm(

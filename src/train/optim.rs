@@ -8,7 +8,6 @@
 //! the loss belong to the caller.
 
 use burn::module::{ModuleMapper, Param};
-use burn::optim::GradientsParams;
 use burn::tensor::Tensor;
 use serde::{Deserialize, Serialize};
 
@@ -74,18 +73,18 @@ impl Optimizer {
         }
     }
 
-    /// Apply one update with learning rate `lr` to every parameter of `module` that has a
-    /// gradient in `grads`.
+    /// Apply one update with learning rate `lr` to the parameters of `module`: `grads` holds
+    /// one flattened gradient per parameter in visiting order (`None`: not trained).
     pub fn step<M: burn::module::Module>(
         &mut self,
         lr: f64,
         module: M,
-        mut grads: GradientsParams,
+        grads: Vec<Option<Tensor<1>>>,
     ) -> M {
         self.steps += 1;
         let mut mapper = Update {
             opt: self,
-            grads: &mut grads,
+            grads,
             lr,
             index: 0,
         };
@@ -138,7 +137,7 @@ fn flat_values(t: Tensor<1>) -> Vec<f32> {
 
 struct Update<'a> {
     opt: &'a mut Optimizer,
-    grads: &'a mut GradientsParams,
+    grads: Vec<Option<Tensor<1>>>,
     lr: f64,
     index: usize,
 }
@@ -201,14 +200,13 @@ impl ModuleMapper for Update<'_> {
         let (id, tensor, mapper) = param.consume();
         let i = self.index;
         self.index += 1;
-        let Some(grad) = self.grads.remove::<D>(id) else {
+        let Some(g) = self.grads.get_mut(i).and_then(Option::take) else {
             return Param::from_mapped_value(id, tensor, mapper);
         };
         let require_grad = tensor.is_require_grad();
         let shape = tensor.shape();
         let n = shape.num_elements();
         let p = tensor.inner().reshape([n]);
-        let g = grad.reshape([n]);
         let updated = self.update(i, p, g).reshape(shape);
         let mut value = Tensor::from_inner(updated);
         if require_grad {

@@ -38,6 +38,12 @@ pub struct Recipe {
     pub gamma: f64,
     /// Fraction of the training split held out for validation (0: validate on the test split).
     pub validation_split: f64,
+    /// Augmentation: random crop after padding each side by this many pixels.
+    #[serde(default)]
+    pub crop_pad: Option<usize>,
+    /// Augmentation: random horizontal flip.
+    #[serde(default)]
+    pub hflip: bool,
 }
 
 impl Recipe {
@@ -78,6 +84,8 @@ struct RecipeFile {
     milestones: Option<Vec<usize>>,
     gamma: Option<f64>,
     validation_split: Option<f64>,
+    crop_pad: Option<usize>,
+    hflip: Option<bool>,
     /// ai8x-training (distiller) schedule block.
     lr_schedulers: Option<serde_yaml::Mapping>,
     /// Accepted and ignored: ai8x-training's policy list only says when schedulers step.
@@ -168,6 +176,11 @@ fn parse(text: &str, file: &str, base: Option<&Recipe>) -> Result<Recipe, Recipe
             "validation_split",
             base.map(|b| b.validation_split),
         )?,
+        crop_pad: f
+            .crop_pad
+            .or(base.and_then(|b| b.crop_pad))
+            .filter(|&p| p > 0),
+        hflip: f.hflip.or(base.map(|b| b.hflip)).unwrap_or(false),
     };
     recipe.validate().map_err(|(key, m)| bad(key, m))?;
     Ok(recipe)

@@ -11,7 +11,7 @@ use super::curves;
 use super::metrics;
 use super::model::{ModelOptions, TrainError, TrainModel};
 use super::recipe::Recipe;
-use super::step::{Stepper, images_tensor, labels_tensor};
+use super::step::{Stepper, images_tensor};
 use crate::data::rng::Rng;
 use crate::data::{Augment, ImageSet, Normalization};
 use crate::eval::{self, EvalReport, Progress};
@@ -49,6 +49,8 @@ pub enum RunError {
     Classes { outputs: usize, classes: usize },
     #[error("evaluation: {0}")]
     Eval(String),
+    #[error("cannot start worker threads: {0}")]
+    Threads(String),
 }
 
 /// The data of a run.
@@ -67,7 +69,6 @@ pub struct RunConfig {
     pub recipe: Recipe,
     pub seed: u64,
     pub normalization: Normalization,
-    pub augment: Augment,
     /// Run directory (must exist).
     pub out_dir: PathBuf,
     /// Continue the run saved in this checkpoint: its recipe, seed, normalization, parameters
@@ -237,6 +238,12 @@ pub fn train(
     let device = &cfg.device;
     let mut model = TrainModel::new(&graph, &ModelOptions { seed, bias: true }, device)?;
     let mut stepper = Stepper::new(recipe.optimizer, device);
+    if model.samples_independent() {
+        // Two shards on the threads of the pool this runs on (any count gives the same bytes).
+        stepper = stepper
+            .with_shards(rayon::current_num_threads())
+            .map_err(|e| RunError::Threads(e.to_string()))?;
+    }
     stepper
         .optim
         .restore(meta.optimizer_steps, optimizer_state, device);
@@ -245,7 +252,11 @@ pub fn train(
     let best_path = run_file(&cfg.out_dir, "best.safetensors");
     let (c, h, w) = data.train.chw();
     let per = c * h * w;
-    let plain = cfg.augment.is_off().then(|| normalized(&data.train, norm));
+    let augment = Augment {
+        crop_pad: recipe.crop_pad,
+        hflip: recipe.hflip,
+    };
+    let plain = augment.is_off().then(|| normalized(&data.train, norm));
     let lut: [f32; 256] = std::array::from_fn(|p| norm.value(p as u8));
     let n = data.train.len();
     let steps = n.div_ceil(recipe.batch_size);
@@ -265,9 +276,7 @@ pub fn train(
                 match &plain {
                     Some(v) => x.extend_from_slice(&v[i * per..(i + 1) * per]),
                     None => {
-                        let img =
-                            cfg.augment
-                                .apply(data.train.image(i), seed, epoch as u64, i as u64);
+                        let img = augment.apply(data.train.image(i), seed, epoch as u64, i as u64);
                         x.extend(img.iter().map(|&p| lut[usize::from(p)]));
                     }
                 }
@@ -277,12 +286,8 @@ pub fn train(
                 .map(|&i| usize::from(data.train.labels[i]))
                 .collect();
             let start = Instant::now();
-            let (m, stats) = stepper.step(
-                model,
-                images_tensor(x, [batch.len(), c, h, w], device),
-                labels_tensor(&y, device),
-                lr,
-            )?;
+            let (m, stats) =
+                stepper.step_batch(model, &x, [batch.len(), c, h, w], &y, lr, device)?;
             seconds += start.elapsed().as_secs_f64();
             model = m;
             loss_sum += f64::from(stats.loss) * batch.len() as f64;

@@ -13,6 +13,7 @@ mod resources;
 mod stats;
 #[cfg(test)]
 pub(crate) mod testutil;
+pub mod training;
 
 pub use check::{LimitError, check_graph, violations, violations_with};
 pub use kat::{

@@ -1,0 +1,40 @@
+//! `qtool fuse`: flags → batch-norm folding of a float checkpoint → a one-line summary.
+
+use crate::train::job::{self, FuseJob};
+use anyhow::{Result, anyhow};
+use clap::Args;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Flags of `qtool fuse`.
+#[derive(Debug, Args)]
+pub struct FuseArgs {
+    /// Network description (MAX78000 YAML).
+    #[arg(long, value_name = "YAML")]
+    pub network: PathBuf,
+    /// Float checkpoint written by `qtool train` (.safetensors).
+    #[arg(long, value_name = "CKPT")]
+    pub checkpoint: PathBuf,
+    /// Where to write the folded checkpoint (.safetensors).
+    #[arg(long, value_name = "CKPT")]
+    pub out: PathBuf,
+    /// Replace an existing output file.
+    #[arg(long)]
+    pub overwrite: bool,
+}
+
+pub fn run(a: &FuseArgs) -> Result<ExitCode> {
+    let folded = job::fuse(&FuseJob {
+        network: a.network.clone(),
+        checkpoint: a.checkpoint.clone(),
+        out: a.out.clone(),
+        overwrite: a.overwrite,
+    })
+    .map_err(|e| anyhow!(e))?;
+    super::print_stdout(&format!(
+        "folded {folded} batch norm{} into {}\n",
+        if folded == 1 { "" } else { "s" },
+        a.out.display()
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}
