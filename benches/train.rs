@@ -41,7 +41,7 @@ fn bench(c: &mut Criterion) {
     .expect("ai85net5 loads")
     .graph;
     let set = load_mnist_split(&bundled_mnist_dir(), Split::Train).expect("bundled MNIST");
-    let lut: [f32; 256] = std::array::from_fn(|p| Normalization::Ai8x.value(p as u8));
+    let lut = Normalization::Ai8x.table();
     let x: Vec<f32> = set
         .images
         .iter()

@@ -47,48 +47,27 @@ fn mnist_dir(dir: &Path, n: usize) {
 fn train_then_eval_json() {
     let tmp = tempfile::tempdir().unwrap();
     let run = tmp.path().join("run");
-    let out = Command::cargo_bin("qtool")
-        .unwrap()
-        .args(["train", "--quiet", "--network"])
-        .arg(repo("networks/ai85net5.yaml"))
-        .args([
-            "--epochs",
-            "1",
-            "--batch-size",
-            "64",
-            "--validation-split",
-            "0.5",
-        ])
-        .args(["--threads", "2", "--out"])
-        .arg(&run)
-        .arg("--data")
-        .arg(tmp.path().join("digits"))
-        .output()
-        .unwrap();
+    let train = |batch: &str| {
+        Command::cargo_bin("qtool")
+            .unwrap()
+            .args(["train", "--quiet", "--network"])
+            .arg(repo("networks/ai85net5.yaml"))
+            .args(["--epochs", "1", "--batch-size", batch])
+            .args(["--validation-split", "0.5", "--threads", "2", "--out"])
+            .arg(&run)
+            .arg("--data")
+            .arg(tmp.path().join("digits"))
+            .output()
+            .unwrap()
+    };
+    let out = train("64");
     // No such folder yet: a clean error naming it.
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("digits"));
     assert!(!run.exists(), "nothing written for a failed start");
 
     mnist_dir(&tmp.path().join("digits"), 40);
-    let out = Command::cargo_bin("qtool")
-        .unwrap()
-        .args(["train", "--quiet", "--network"])
-        .arg(repo("networks/ai85net5.yaml"))
-        .args([
-            "--epochs",
-            "1",
-            "--batch-size",
-            "16",
-            "--validation-split",
-            "0.5",
-        ])
-        .args(["--threads", "2", "--out"])
-        .arg(&run)
-        .arg("--data")
-        .arg(tmp.path().join("digits"))
-        .output()
-        .unwrap();
+    let out = train("16");
     assert!(
         out.status.success(),
         "{}",

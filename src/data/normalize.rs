@@ -75,9 +75,14 @@ impl Normalization {
         }
     }
 
+    /// The training value of every byte, indexed by the byte.
+    pub fn table(self) -> [f32; 256] {
+        std::array::from_fn(|p| self.value(p as u8))
+    }
+
     /// A `[C, H, W]` byte image as training values.
     pub fn values(self, img: ArrayView3<u8>) -> Array3<f32> {
-        let lut: [f32; 256] = std::array::from_fn(|p| self.value(p as u8));
+        let lut = self.table();
         img.mapv(|p| lut[usize::from(p)])
     }
 

@@ -115,6 +115,13 @@ pub struct TrainModel {
 /// every initial value happen under this lock so concurrent model builds cannot interleave.
 static INIT_LOCK: Mutex<()> = Mutex::new(());
 
+/// Re-seed burn's random number generator (dropout masks of the next draws) without disturbing
+/// a model being initialised on another thread of the process.
+pub fn reseed(device: &Device, seed: u64) {
+    let _guard = INIT_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    device.seed(seed);
+}
+
 /// Forces lazy parameters to initialise, in visiting order.
 struct Materialize;
 

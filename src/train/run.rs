@@ -107,7 +107,7 @@ pub fn run_file(dir: &Path, name: &str) -> PathBuf {
 
 /// The training values of a set, `[N, C, H, W]` row-major.
 fn normalized(set: &ImageSet, norm: Normalization) -> Vec<f32> {
-    let lut: [f32; 256] = std::array::from_fn(|p| norm.value(p as u8));
+    let lut = norm.table();
     set.images.iter().map(|&p| lut[usize::from(p)]).collect()
 }
 
@@ -257,13 +257,13 @@ pub fn train(
         hflip: recipe.hflip,
     };
     let plain = augment.is_off().then(|| normalized(&data.train, norm));
-    let lut: [f32; 256] = std::array::from_fn(|p| norm.value(p as u8));
+    let lut = norm.table();
     let n = data.train.len();
     let steps = n.div_ceil(recipe.batch_size);
 
     for epoch in meta.epochs_done..recipe.epochs {
         let eseed = epoch_seed(seed, epoch);
-        device.seed(eseed);
+        super::model::reseed(device, eseed);
         let mut order: Vec<usize> = (0..n).collect();
         Rng::new(eseed).shuffle(&mut order);
         let lr = recipe.lr_at(epoch);

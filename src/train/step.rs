@@ -180,14 +180,13 @@ impl Stepper {
         device: &Device,
     ) -> Result<(TrainModel, StepStats), TrainError> {
         let [n, c, h, w] = shape;
-        let Some(ShardPools([p0, p1])) = &self.shards else {
-            let x = images_tensor(values.to_vec(), shape, device);
-            return self.step(model, x, labels_tensor(labels, device), lr);
+        let (p0, p1) = match &self.shards {
+            Some(ShardPools([p0, p1])) if n >= 2 => (p0, p1),
+            _ => {
+                let x = images_tensor(values.to_vec(), shape, device);
+                return self.step(model, x, labels_tensor(labels, device), lr);
+            }
         };
-        if n < 2 {
-            let x = images_tensor(values.to_vec(), shape, device);
-            return self.step(model, x, labels_tensor(labels, device), lr);
-        }
         let n0 = n.div_ceil(2);
         let per = c * h * w;
         let shard = |range: std::ops::Range<usize>| {
