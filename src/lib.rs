@@ -14,5 +14,7 @@ pub mod inspect;
 pub mod ir;
 pub mod load;
 pub mod netdesc;
+pub mod quant;
+pub mod quantize;
 pub mod sim;
 pub mod train;

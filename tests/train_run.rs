@@ -93,6 +93,7 @@ fn job(data: &Path, net: &Path, out: &Path, epochs: usize, threads: usize) -> Tr
         resume_from: None,
         threads: Some(threads),
         progress: Progress::Quiet,
+        qat: None,
     }
 }
 
@@ -141,6 +142,7 @@ fn a_run_writes_checkpoints_metrics_and_curves() {
         },
         normalization: None,
         threads: Some(1),
+        quantized: false,
     })
     .unwrap();
     assert_eq!(ev.report.top1, outcome.test.report.top1);

@@ -41,6 +41,10 @@ pub struct NativeMeta {
     /// step count), opaque here; absent in quantized checkpoints.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub training: Option<serde_json::Value>,
+    /// How a quantized checkpoint's integers were obtained (`qtool quantize`'s clip method);
+    /// absent in float checkpoints.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clipping_method: Option<String>,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
@@ -60,6 +64,7 @@ impl NativeMeta {
             epoch,
             layers,
             training: None,
+            clipping_method: None,
         }
     }
 }

@@ -7,6 +7,8 @@ mod convert;
 mod fuse;
 mod inspect;
 mod izer_options;
+mod quantize;
+mod sample;
 mod sim;
 mod train;
 
@@ -50,6 +52,13 @@ pub enum Command {
     /// Fold batch norm into the preceding operators of a float checkpoint (ai8x's rule, with
     /// the ÷4 of MAX78000 layers), for post-training quantization.
     Fuse(fuse::FuseArgs),
+    /// Quantize a float or QAT checkpoint for MAX78000 (ai8x-synthesis quantize.py's
+    /// arithmetic): integer weights and biases, output shifts and widths per layer, for `sim`
+    /// and `convert`; prints the per-layer table.
+    Quantize(quantize::QuantizeArgs),
+    /// Write one test image as an ai8x-normalized int64 sample input (`sample_<dataset>.npy`)
+    /// for `convert` and `sim`.
+    Sample(sample::SampleArgs),
 }
 
 /// Entry point of the binary.
@@ -88,6 +97,8 @@ pub fn main() -> ExitCode {
         Command::Train(a) => train::run_train(a, cli.quiet),
         Command::Eval(a) => train::run_eval(a),
         Command::Fuse(a) => fuse::run(a),
+        Command::Quantize(a) => quantize::run(a, cli.quiet),
+        Command::Sample(a) => sample::run(a),
     };
     match result {
         Ok(code) => code,

@@ -5,6 +5,7 @@ use crate::eval::Progress;
 use crate::train::checkpoint::EpochRecord;
 use crate::train::job::{self, DataSource, EvalJob, JobError, TrainJob};
 use crate::train::optim::OptimizerKind;
+use crate::train::qat;
 use crate::train::recipe::Recipe;
 use anyhow::{Result, anyhow};
 use clap::{Args, ValueEnum};
@@ -34,7 +35,7 @@ fn parse_normalization(s: &str) -> Result<Normalization, String> {
 }
 
 impl DataFlags {
-    fn source(&self) -> DataSource {
+    pub(super) fn source(&self) -> DataSource {
         DataSource {
             kind: self.dataset,
             dir: self.data.clone().unwrap_or_else(bundled_mnist_dir),
@@ -97,6 +98,21 @@ pub struct TrainArgs {
     /// --epochs may extend it).
     #[arg(long, value_name = "CKPT")]
     pub resume_from: Option<PathBuf>,
+    /// Quantization-aware training: fake-quantize weights and biases (MAX78000 widths from
+    /// the QAT policy). Without --quant-act, activations stay unrounded.
+    #[arg(long)]
+    pub quant_w: bool,
+    /// Quantization-aware training: round activations to the device's 8-bit grid.
+    #[arg(long)]
+    pub quant_act: bool,
+    /// Epoch (0-based) at whose start QAT begins — the number of float epochs before it —
+    /// overriding the policy's start_epoch. Enables QAT.
+    #[arg(long, value_name = "EPOCH")]
+    pub qat_start: Option<usize>,
+    /// QAT policy (ai8x format: start_epoch, weight_bits, shift_quantile, overrides; default
+    /// configs/qat_policy.yaml, built in). Enables QAT.
+    #[arg(long, value_name = "FILE")]
+    pub qat_policy: Option<PathBuf>,
 }
 
 impl TrainArgs {
@@ -188,6 +204,8 @@ pub fn run_train(a: &TrainArgs, quiet: bool) -> Result<ExitCode> {
         resume_from: a.resume_from.clone(),
         threads: a.data.threads.map(usize::from),
         progress: progress(quiet),
+        qat: qat::configure(a.qat_policy.as_deref(), a.qat_start, a.quant_w, a.quant_act)
+            .map_err(|e| anyhow!(e))?,
     };
     let epochs = recipe.epochs;
     let mut on_epoch = |r: &EpochRecord| {
@@ -219,7 +237,8 @@ pub struct EvalArgs {
     /// Network description (MAX78000 YAML).
     #[arg(long, value_name = "YAML")]
     pub network: PathBuf,
-    /// Float checkpoint written by `qtool train` (.safetensors).
+    /// Checkpoint written by `qtool train` (float or QAT, .safetensors), or with --quantized a
+    /// quantized one.
     #[arg(long, value_name = "CKPT")]
     pub checkpoint: PathBuf,
     #[command(flatten)]
@@ -233,6 +252,12 @@ pub struct EvalArgs {
     /// Write the predicted class per sample as int64 `.npy`.
     #[arg(long, value_name = "NPY")]
     pub predictions: Option<PathBuf>,
+    /// The checkpoint is quantized (`qtool quantize`, or an ai8x `-q.pth.tar`): evaluate in
+    /// simulate mode (ai8x's `-8`), the device's arithmetic — the same predictions as
+    /// `qtool sim --evaluate`. The loss is on outputs scaled back by 1/128 (and 1/256 for a
+    /// 32-bit output layer), as ai8x reports it.
+    #[arg(long)]
+    pub quantized: bool,
 }
 
 pub fn run_eval(a: &EvalArgs) -> Result<ExitCode> {
@@ -242,6 +267,7 @@ pub fn run_eval(a: &EvalArgs) -> Result<ExitCode> {
         data: a.data.source(),
         normalization: a.normalization,
         threads: a.data.threads.map(usize::from),
+        quantized: a.quantized,
     };
     let result = job::evaluate(&job).map_err(|e| anyhow!(e))?;
     if let Some(p) = &a.predictions {

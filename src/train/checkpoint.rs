@@ -64,6 +64,9 @@ pub struct TrainingMeta {
     pub best_top1: f64,
     pub best_epoch: Option<usize>,
     pub history: Vec<EpochRecord>,
+    /// Quantization-aware training settings and whether it has begun.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qat: Option<super::qat::Qat>,
 }
 
 /// Write `graph`'s parameters, the optimizer state and `meta` to `path` atomically.

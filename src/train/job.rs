@@ -7,14 +7,17 @@
 
 use super::checkpoint::{self, CheckpointError, EpochRecord};
 use super::model::{ModelOptions, TrainError, TrainModel};
+use super::qat::{self, Qat, QatError};
 use super::recipe::Recipe;
 use super::run::{self, Evaluation, Outcome, RunConfig, RunError, Splits};
+use crate::checkpoint::native::NativeCheckpoint;
 use crate::data::{
     DataError, DatasetKind, ImageSet, Normalization, Split, load_dataset, split_train_val,
 };
 use crate::eval::Progress;
 use crate::ir::{Graph, Shape};
 use crate::load::{LoadError, LoadRequest, load_max78000};
+use crate::quant::max78000::setup::layer_names;
 use burn::tensor::Device;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
@@ -26,7 +29,7 @@ pub enum JobError {
     #[error(transparent)]
     Load(#[from] LoadError),
     #[error("{file}: {source}")]
-    Model { file: String, source: TrainError },
+    Model { file: String, source: QatError },
     #[error(transparent)]
     Run(#[from] RunError),
     #[error(transparent)]
@@ -43,6 +46,10 @@ pub enum JobError {
     Recipe { file: String, message: String },
     #[error("{file}: exists (pass --overwrite to replace it)")]
     OutputExists { file: String },
+    #[error("{file}: a quantized checkpoint; evaluate it with --quantized")]
+    Quantized { file: String },
+    #[error("{file}: not a quantized checkpoint; run `qtool quantize` first, or drop --quantized")]
+    NotQuantized { file: String },
     #[error("{file}: {source}")]
     Fuse {
         file: String,
@@ -71,14 +78,27 @@ pub struct TrainJob {
     /// Worker threads (`None`: one per core).
     pub threads: Option<usize>,
     pub progress: Progress,
+    /// Quantization-aware training.
+    pub qat: Option<Qat>,
 }
 
 /// The float graph of a network description, without parameters. Its input shape is the
 /// network's own (description `input`, sample file or dataset table), or that of `data` when
 /// the description does not say.
 pub fn load_network(network: &Path, data: &ImageSet) -> Result<Graph, JobError> {
+    load_network_with(network, None, data)
+}
+
+/// [`load_network`] with a checkpoint mapped onto the layers the way the simulator reads it
+/// (quantized integers, widths and output shifts).
+fn load_network_with(
+    network: &Path,
+    checkpoint: Option<&Path>,
+    data: &ImageSet,
+) -> Result<Graph, JobError> {
     let req = LoadRequest {
         network: network.to_path_buf(),
+        checkpoint: checkpoint.map(Path::to_path_buf),
         ..Default::default()
     };
     let built = match load_max78000(&req) {
@@ -198,6 +218,14 @@ pub fn train(
     }
     let splits = load_splits(&job.data, recipe.validation_split, seed)?;
     let graph = load_network(&job.network, &splits.train)?;
+    if let Some(q) = &job.qat {
+        q.policy
+            .check_layers(&layer_names(&graph), &q.policy_file)
+            .map_err(|e| JobError::Recipe {
+                file: q.policy_file.clone(),
+                message: e.to_string(),
+            })?;
+    }
     prepare_run_dir(&job.out_dir, job.overwrite, job.resume_from.is_some())?;
     let (device, eval_device) = devices();
     let cfg = RunConfig {
@@ -207,6 +235,7 @@ pub fn train(
         out_dir: job.out_dir.clone(),
         resume_from: job.resume_from.clone(),
         progress: job.progress,
+        qat: job.qat.clone(),
         device,
         eval_device,
     };
@@ -223,11 +252,28 @@ pub struct EvalJob {
     /// `None`: the checkpoint's own (ai8x for checkpoints without training state).
     pub normalization: Option<Normalization>,
     pub threads: Option<usize>,
+    /// The checkpoint is quantized (`qtool quantize`, or an ai8x `-q` file): evaluate it in
+    /// simulate mode, the arithmetic of the device.
+    pub quantized: bool,
 }
 
-/// Evaluate a float checkpoint.
+/// Whether a qtool checkpoint was written by `qtool quantize` (`None`: not a qtool file).
+fn native_quantized(path: &Path) -> Option<bool> {
+    NativeCheckpoint::read(path)
+        .ok()
+        .map(|c| c.meta.clipping_method.is_some())
+}
+
+/// Evaluate a float, QAT or (with `quantized`) quantized checkpoint.
 pub fn evaluate(job: &EvalJob) -> Result<Evaluation, JobError> {
     let test = load_dataset(job.data.kind, &job.data.dir, Split::Test)?;
+    let file = job.checkpoint.display().to_string();
+    match (job.quantized, native_quantized(&job.checkpoint)) {
+        (true, Some(false)) => return Err(JobError::NotQuantized { file }),
+        (false, Some(true)) => return Err(JobError::Quantized { file }),
+        (true, _) => return evaluate_quantized(job, &test),
+        _ => {}
+    }
     let mut graph = load_network(&job.network, &test)?;
     let loaded = checkpoint::load_into(&job.checkpoint, &mut graph)?;
     let norm = job
@@ -240,14 +286,37 @@ pub fn evaluate(job: &EvalJob) -> Result<Evaluation, JobError> {
         })
         .unwrap_or(Normalization::Ai8x);
     let (_, device) = devices();
-    let model = TrainModel::new(&graph, &ModelOptions::default(), &device).map_err(|source| {
-        JobError::Model {
-            file: job.network.display().to_string(),
-            source,
-        }
-    })?;
+    let qat = loaded.meta.as_ref().and_then(|m| m.qat.as_ref());
+    let model =
+        qat::build_model(&mut graph, qat, &ModelOptions::default(), &device).map_err(|e| {
+            JobError::Model {
+                file: job.checkpoint.display().to_string(),
+                source: e,
+            }
+        })?;
     let result = on_threads(job.threads, || {
         run::evaluate_model(&model, &test, norm, &device)
+    })?;
+    Ok(result?)
+}
+
+/// Simulate-mode evaluation of a quantized checkpoint (ai8x-training's `-8`): the model runs
+/// the device's integer arithmetic in float tensors, on ai8x-normalized integer input.
+fn evaluate_quantized(job: &EvalJob, test: &ImageSet) -> Result<Evaluation, JobError> {
+    let graph = load_network_with(&job.network, Some(&job.checkpoint), test)?;
+    let (_, device) = devices();
+    let model_err = |source: TrainError| JobError::Model {
+        file: job.checkpoint.display().to_string(),
+        source: QatError::Model(source),
+    };
+    let mut model =
+        TrainModel::new(&graph, &ModelOptions::default(), &device).map_err(model_err)?;
+    model
+        .set_quant(crate::quant::max78000::setup::simulate(&graph))
+        .map_err(model_err)?;
+    let norm = job.normalization.unwrap_or(Normalization::Ai8x);
+    let result = on_threads(job.threads, || {
+        run::evaluate_model(&model, test, norm, &device)
     })?;
     Ok(result?)
 }

@@ -19,6 +19,8 @@ pub mod job;
 pub mod metrics;
 pub mod model;
 pub mod optim;
+pub mod qat;
+mod quantized;
 pub mod recipe;
 pub mod run;
 pub mod step;

@@ -11,15 +11,20 @@
 //! and Conv1d runs as a `k×1` Conv2d, so its IR weights `[out, in, k]` are stored as
 //! `[out, in, k, 1]`. burn's `Linear` keeps its weight as `[in, out]`; the IR's is `[out, in]`.
 //!
-//! Not here: quantization-aware training (clamping, weight scaling), bitwise element-wise ops
-//! (`or`/`xor` have no float gradient) and rolling data buffers — those are refused with a
-//! [`TrainError`].
+//! A model can be fake-quantized ([`TrainModel::set_quant`]): each node's [`FakeQuant`] then
+//! rewrites the operator's parameters, average-pooled and combined data and the layer's output
+//! (the arithmetic lives in `crate::quant`; the operators run on the rewritten parameters in
+//! [`super::quantized`]).
+//!
+//! Not here: bitwise element-wise ops (`or`/`xor` have no float gradient) and rolling data
+//! buffers — those are refused with a [`TrainError`].
 
 use crate::device::max78000::training;
 use crate::ir::{
     Activation, BatchNorm as IrBatchNorm, Dims, EltwiseOp, Graph, Node, NodeId, Op, PoolKind,
     Source, is_one_dimensional,
 };
+use crate::quant::{FakeQuant, ModelQuant};
 use burn::module::{Module, ModuleVisitor, Param, RunningState};
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use burn::nn::pool::{AvgPool2d, AvgPool2dConfig, MaxPool2d, MaxPool2dConfig};
@@ -29,7 +34,7 @@ use burn::nn::{
 };
 use burn::tensor::{Device, Tensor, TensorData, activation};
 use ndarray::{Array1, ArrayD, IxDyn};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use thiserror::Error;
 
 /// A graph the training code cannot handle, or parameters that do not fit it.
@@ -96,6 +101,8 @@ struct LayerPlan {
     clamp: Option<(f32, f32)>,
     /// Factor on the batch-norm output (ai8x divides it by 4 on MAX78000).
     bn_scale: f32,
+    /// Fake-quantization of this node, if any.
+    quant: Option<Arc<dyn FakeQuant>>,
 }
 
 /// A graph as a burn module: [`FusedLayer`]s in the graph's execution order.
@@ -109,6 +116,12 @@ pub struct TrainModel {
     output: NodeId,
     #[module(skip)]
     input_chw: [usize; 3],
+    /// Factor on the network's input (simulate mode reads integers).
+    #[module(skip)]
+    input_scale: Option<f32>,
+    /// Factor on the logits.
+    #[module(skip)]
+    output_scale: Option<f32>,
 }
 
 /// burn's RNG is process-wide (flex) and parameters initialise lazily: seeding and drawing
@@ -182,7 +195,39 @@ impl TrainModel {
             plan,
             output,
             input_chw: chw(graph.input.dims, graph.input.channels),
+            input_scale: None,
+            output_scale: None,
         })
+    }
+
+    /// Fake-quantize the model: one optional stage per node (see [`crate::quant`]). A node
+    /// with batch norm cannot be quantized (fold it first, `crate::fuse`).
+    pub fn set_quant(&mut self, quant: ModelQuant) -> Result<(), TrainError> {
+        if quant.layers.len() != self.layers.len() {
+            return Err(TrainError::LayerCount {
+                model: self.layers.len(),
+                graph: quant.layers.len(),
+            });
+        }
+        for (i, (layer, q)) in self.layers.iter().zip(&quant.layers).enumerate() {
+            if q.is_some() && layer.batchnorm.is_some() {
+                return Err(unsupported(
+                    i,
+                    "batch norm must be folded before quantization",
+                ));
+            }
+        }
+        for (plan, q) in self.plan.iter_mut().zip(quant.layers) {
+            plan.quant = q;
+        }
+        self.input_scale = quant.input_scale;
+        self.output_scale = quant.output_scale;
+        Ok(())
+    }
+
+    /// Whether any node is fake-quantized.
+    pub fn is_quantized(&self) -> bool {
+        self.plan.iter().any(|p| p.quant.is_some())
     }
 
     /// Whether each sample's output depends on that sample alone in training: no batch
@@ -203,6 +248,10 @@ impl TrainModel {
                 expected: self.input_chw,
             });
         }
+        let input = match self.input_scale {
+            Some(k) => input.mul_scalar(k),
+            None => input,
+        };
         let mut outs: Vec<Tensor<4>> = Vec::with_capacity(self.layers.len());
         for (i, (layer, plan)) in self.layers.iter().zip(&self.plan).enumerate() {
             let operands = plan
@@ -226,7 +275,11 @@ impl TrainModel {
     pub fn forward(&self, input: Tensor<4>) -> Result<Tensor<2>, TrainError> {
         let out = self.forward_all(input)?.swap_remove(self.output);
         let [n, c, h, w] = out.dims();
-        Ok(out.reshape([n, c * h * w]))
+        let logits = out.reshape([n, c * h * w]);
+        Ok(match self.output_scale {
+            Some(k) => logits.mul_scalar(k),
+            None => logits,
+        })
     }
 
     /// Copy the parameters into `graph`'s nodes in the framework layout: `weights` (Conv2d
@@ -442,6 +495,7 @@ fn build_layer(
         activation: node.activation,
         clamp: training::float_range(node),
         bn_scale: training::bn_output_scale(node),
+        quant: None,
     };
     Ok((layer, plan))
 }
@@ -484,15 +538,17 @@ fn batchnorm(
 }
 
 impl FusedLayer {
-    fn pool(&self, x: Tensor<4>) -> Tensor<4> {
-        match (&self.max_pool, &self.avg_pool) {
-            (Some(p), _) => p.forward(x),
-            (_, Some(p)) => p.forward(x),
+    fn pool(&self, x: Tensor<4>, quant: Option<&dyn FakeQuant>) -> Tensor<4> {
+        match (&self.max_pool, &self.avg_pool, quant) {
+            (Some(p), _, _) => p.forward(x),
+            (_, Some(p), Some(q)) => q.average_pooled(p.forward(x)),
+            (_, Some(p), None) => p.forward(x),
             _ => x,
         }
     }
 
     fn forward(&self, plan: &LayerPlan, operands: Vec<Tensor<4>>) -> Tensor<4> {
+        let quant = plan.quant.as_deref();
         let [c, h, w] = plan.in_chw;
         let as_input = |t: Tensor<4>| {
             let n = t.dims()[0];
@@ -502,17 +558,21 @@ impl FusedLayer {
             Some((op, pool_first)) => {
                 let mut it = operands.into_iter().map(|t| {
                     let t = as_input(t);
-                    if pool_first { self.pool(t) } else { t }
+                    if pool_first { self.pool(t, quant) } else { t }
                 });
                 let first = it.next().expect("an element-wise node has operands");
                 let combined = it.fold(first, |acc, t| match op {
                     EltwiseOp::Sub => acc - t,
                     _ => acc + t,
                 });
+                let combined = match quant {
+                    Some(q) => q.data(combined),
+                    None => combined,
+                };
                 if pool_first {
                     combined
                 } else {
-                    self.pool(combined)
+                    self.pool(combined, quant)
                 }
             }
             None => {
@@ -521,9 +581,16 @@ impl FusedLayer {
                 } else {
                     Tensor::cat(operands, 1)
                 };
-                self.pool(as_input(x))
+                self.pool(as_input(x), quant)
             }
         };
+        if let Some(q) = quant {
+            let x = self.forward_quantized(q, plan.flatten, plan.activation, x);
+            return match &self.dropout {
+                Some(d) => d.forward(x),
+                None => x,
+            };
+        }
         let x = if let Some(conv) = &self.conv {
             conv.forward(x)
         } else if let Some(conv) = &self.conv_transpose {

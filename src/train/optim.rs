@@ -104,6 +104,26 @@ impl Optimizer {
         out
     }
 
+    /// Re-key the state after the parameter list changed: new parameter `i` takes the state of
+    /// old parameter `from[i]` (none if `None`).
+    pub fn carry_over(&mut self, from: &[Option<usize>]) {
+        let mut old = std::mem::take(&mut self.slots);
+        self.slots = from
+            .iter()
+            .map(|k| {
+                k.and_then(|k| old.get_mut(k))
+                    .map(|s| Slot {
+                        first: s.first.take(),
+                        second: s.second.take(),
+                    })
+                    .unwrap_or(Slot {
+                        first: None,
+                        second: None,
+                    })
+            })
+            .collect();
+    }
+
     /// Restore a state saved by [`Optimizer::state`] on `device`.
     pub fn restore(&mut self, steps: u64, state: Vec<StateTensor>, device: &burn::tensor::Device) {
         self.steps = steps;

@@ -10,6 +10,7 @@ use super::checkpoint::{self, CheckpointError, EpochRecord, TrainingMeta};
 use super::curves;
 use super::metrics;
 use super::model::{ModelOptions, TrainError, TrainModel};
+use super::qat::{self, Qat, QatError};
 use super::recipe::Recipe;
 use super::step::{Stepper, images_tensor};
 use crate::data::rng::Rng;
@@ -51,6 +52,8 @@ pub enum RunError {
     Eval(String),
     #[error("cannot start worker threads: {0}")]
     Threads(String),
+    #[error(transparent)]
+    Qat(#[from] QatError),
 }
 
 /// The data of a run.
@@ -75,6 +78,8 @@ pub struct RunConfig {
     /// and optimizer state are used; only `recipe.epochs` comes from here.
     pub resume_from: Option<PathBuf>,
     pub progress: Progress,
+    /// Quantization-aware training (a resumed run keeps its own).
+    pub qat: Option<Qat>,
     /// The device to train on (an autodiff device); `eval_device` is the same without autodiff.
     pub device: Device,
     pub eval_device: Device,
@@ -191,6 +196,17 @@ fn epoch_bar(progress: Progress, steps: usize, epoch: usize, epochs: usize) -> P
     }
 }
 
+/// Split batches into two shards on the threads of the pool this runs on when the model's
+/// samples are independent (any thread count gives the same bytes).
+fn shard_if_independent(stepper: Stepper, model: &TrainModel) -> Result<Stepper, RunError> {
+    if !model.samples_independent() {
+        return Ok(stepper);
+    }
+    stepper
+        .with_shards(rayon::current_num_threads())
+        .map_err(|e| RunError::Threads(e.to_string()))
+}
+
 /// Seed of epoch `epoch`'s shuffle and dropout masks.
 fn epoch_seed(seed: u64, epoch: usize) -> u64 {
     Rng::for_item(seed, epoch as u64, u64::MAX).next_u64()
@@ -221,6 +237,7 @@ pub fn train(
         best_top1: f64::NEG_INFINITY,
         best_epoch: None,
         history: Vec::new(),
+        qat: cfg.qat.clone(),
     };
     let mut optimizer_state = Vec::new();
     if let Some(path) = &cfg.resume_from {
@@ -236,14 +253,10 @@ pub fn train(
         .parse::<Normalization>()
         .unwrap_or(cfg.normalization);
     let device = &cfg.device;
-    let mut model = TrainModel::new(&graph, &ModelOptions { seed, bias: true }, device)?;
+    let opts = ModelOptions { seed, bias: true };
+    let mut model = qat::build_model(&mut graph, meta.qat.as_ref(), &opts, device)?;
     let mut stepper = Stepper::new(recipe.optimizer, device);
-    if model.samples_independent() {
-        // Two shards on the threads of the pool this runs on (any count gives the same bytes).
-        stepper = stepper
-            .with_shards(rayon::current_num_threads())
-            .map_err(|e| RunError::Threads(e.to_string()))?;
-    }
+    stepper = shard_if_independent(stepper, &model)?;
     stepper
         .optim
         .restore(meta.optimizer_steps, optimizer_state, device);
@@ -262,6 +275,20 @@ pub fn train(
     let steps = n.div_ceil(recipe.batch_size);
 
     for epoch in meta.epochs_done..recipe.epochs {
+        if let Some(q) = meta.qat.as_mut().filter(|q| q.starts_at(epoch)) {
+            // Fold batch norm, quantize-aware model, optimizer state carried over; the best
+            // checkpoint from here on is the best quantization-aware one.
+            model.export_to_graph(&mut graph)?;
+            let old = qat::param_shapes(&model);
+            q.active = true;
+            model = qat::build_model(&mut graph, Some(q), &opts, device)?;
+            stepper
+                .optim
+                .carry_over(&qat::carry_over(&old, &qat::param_shapes(&model)));
+            stepper = shard_if_independent(stepper, &model)?;
+            meta.best_top1 = f64::NEG_INFINITY;
+            meta.best_epoch = None;
+        }
         let eseed = epoch_seed(seed, epoch);
         super::model::reseed(device, eseed);
         let mut order: Vec<usize> = (0..n).collect();
@@ -335,7 +362,7 @@ pub fn train(
     if best_path.is_file() {
         checkpoint::load_into(&best_path, &mut best)?;
     }
-    let best_model = TrainModel::new(&best, &ModelOptions { seed, bias: true }, &cfg.eval_device)?;
+    let best_model = qat::build_model(&mut best, meta.qat.as_ref(), &opts, &cfg.eval_device)?;
     let test = evaluate_model(&best_model, &data.test, norm, &cfg.eval_device)?;
     Ok(Outcome {
         meta,

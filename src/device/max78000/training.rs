@@ -1,6 +1,7 @@
-//! How MAX78000 layers behave in float training (ai8x-training's conventions, `qat.md` §2, §5,
-//! §6): the output range a float layer is confined to, batch norm's output divisor and
-//! running-statistics momentum, and which IR nodes follow these rules.
+//! How MAX78000 layers behave in training (ai8x-training's conventions, `qat.md` §2–§6): the
+//! output range a float layer is confined to, batch norm's output divisor and running-statistics
+//! momentum, the fixed-point grids of quantization-aware training and simulate mode, and which
+//! IR nodes follow these rules.
 //!
 //! Owns these numbers so training (`crate::train`) and batch-norm folding (`crate::fuse`)
 //! agree. Must not build models or touch parameters.
@@ -11,6 +12,17 @@ use crate::ir::{Node, QuantScheme};
 pub const BN_OUTPUT_DIVISOR: f32 = 4.0;
 /// Momentum of batch norm's running statistics (PyTorch's default is 0.1).
 pub const BN_MOMENTUM: f64 = 0.05;
+
+/// Scale of 8-bit data: the integer `n ∈ [−128, 127]` means `n / 128`.
+pub const DATA_SCALE: f32 = 128.0;
+/// Grid of a wide (32-bit output) layer's output in quantization-aware training: `2^−14`.
+pub const WIDE_QAT_SCALE: f32 = 16384.0;
+/// Float limit of a wide layer's output: `±2^15`.
+pub const WIDE_FLOAT_LIMIT: f32 = 32768.0;
+/// Simulate-mode limits of a wide layer's accumulator: `[−2^29, 2^29 − 1]`.
+pub const WIDE_SIM_RANGE: (f32, f32) = (-536_870_912.0, 536_870_911.0);
+/// Quantization-aware training clamps the output shift to `±15`.
+pub const QAT_SHIFT_LIMIT: i32 = 15;
 
 /// Whether a node is a MAX78000 layer: placed on the device or carrying its quantization.
 pub fn is_device_node(node: &Node) -> bool {
@@ -25,7 +37,7 @@ pub fn float_range(node: &Node) -> Option<(f32, f32)> {
         return None;
     }
     Some(if act.bits >= 32 {
-        (-32768.0, 32768.0)
+        (-WIDE_FLOAT_LIMIT, WIDE_FLOAT_LIMIT)
     } else {
         (-1.0, 127.0 / 128.0)
     })
@@ -38,4 +50,9 @@ pub fn bn_output_scale(node: &Node) -> f32 {
     } else {
         1.0
     }
+}
+
+/// Whether a MAX78000 node writes 32-bit ("wide") outputs.
+pub fn is_wide(node: &Node) -> bool {
+    node.quant.act.is_some_and(|a| a.bits >= 32)
 }

@@ -1,0 +1,51 @@
+//! Quantization: fake-quantization stages for quantization-aware training and simulate-mode
+//! evaluation, QAT policies, and conversion of float parameters into a device's integers.
+//!
+//! Owns the scheme-agnostic interface a trainable model calls ([`FakeQuant`]: what happens to
+//! the operator's parameters, to pooled and combined data and to a layer's output) and the
+//! straight-through rounding helpers ([`ste`]). Each scheme lives in its own folder
+//! ([`max78000`]); a model never knows which scheme it runs. Must not read files or build
+//! models: callers (`crate::train`, the CLI) do that.
+
+pub mod max78000;
+pub mod ste;
+
+use crate::ir::Activation;
+use burn::tensor::Tensor;
+use std::fmt;
+use std::sync::Arc;
+
+/// An operator's parameters as the forward pass uses them, and the factor its output is
+/// multiplied by before the activation.
+#[derive(Debug, Clone)]
+pub struct OperatorParams {
+    /// Weights in the operator's own layout (Linear's `[in, out]` as `[in, out, 1, 1]`).
+    pub weight: Tensor<4>,
+    pub bias: Option<Tensor<1>>,
+    pub output_scale: f32,
+}
+
+/// The fake-quantization of one fused layer. Implementations are pure functions of their
+/// inputs (a forward pass may run on several threads at once).
+pub trait FakeQuant: fmt::Debug + Send + Sync {
+    /// The weights and bias the operator computes with, derived from the stored ones.
+    fn operator_params(&self, weight: Tensor<4>, bias: Option<Tensor<1>>) -> OperatorParams;
+    /// The layer's output from the operator's raw output: output scaling, activation,
+    /// rounding and clamping.
+    fn output(&self, x: Tensor<4>, output_scale: f32, activation: Activation) -> Tensor<4>;
+    /// The result of average pooling.
+    fn average_pooled(&self, x: Tensor<4>) -> Tensor<4>;
+    /// Data that leaves a layer without an operator (pooling or element-wise only), and the
+    /// result of an element-wise combination.
+    fn data(&self, x: Tensor<4>) -> Tensor<4>;
+}
+
+/// How a whole model is fake-quantized: one optional stage per graph node, the factor on the
+/// network's input (simulate mode reads integer data) and on its logits (simulate mode reports
+/// its loss on outputs scaled back to the float range, as ai8x does).
+#[derive(Debug, Clone, Default)]
+pub struct ModelQuant {
+    pub layers: Vec<Option<Arc<dyn FakeQuant>>>,
+    pub input_scale: Option<f32>,
+    pub output_scale: Option<f32>,
+}

@@ -1,0 +1,184 @@
+//! Quantization-aware training of a run: the QAT settings stored with the run, the switch at
+//! the start epoch, and building a model in the right mode for a checkpoint.
+//!
+//! Owns the switch (`qat.md` §6–§7): fold batch norm into the operators, record the policy's
+//! widths in the graph, rebuild the model with MAX78000 fake-quantization and carry the
+//! optimizer's per-parameter state over to the new parameter list (matched in order by shape,
+//! skipping one-element tensors, as ai8x-training's `update_optimizer` does). The arithmetic is
+//! `crate::quant`'s; the loop that calls this is [`super::run`].
+
+use super::model::{ModelOptions, TrainError, TrainModel};
+use crate::fuse::{FuseError, fold_batchnorm};
+use crate::ir::Graph;
+use crate::quant::max78000::setup::{self, QatParts};
+use crate::quant::max78000::{PolicyError, QatPolicy};
+use burn::module::{Module, ModuleVisitor, Param};
+use burn::tensor::{Device, Tensor};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum QatError {
+    #[error(transparent)]
+    Model(#[from] TrainError),
+    #[error("quantization-aware training: {0}")]
+    Fuse(#[from] FuseError),
+}
+
+/// The QAT settings of a run, stored in its checkpoints.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Qat {
+    /// Bit widths (default and per layer) and the output-shift quantile.
+    pub policy: QatPolicy,
+    /// Epoch (0-based) at whose start QAT begins (0: from the first step).
+    pub start_epoch: usize,
+    /// Fake-quantize weights and biases (`--quant-w`).
+    pub weights: bool,
+    /// Round activations to the 8-bit grid (`--quant-act`).
+    pub activations: bool,
+    /// Whether QAT has begun: the checkpoint's parameters are folded and quantization-aware.
+    #[serde(default)]
+    pub active: bool,
+    /// Where the policy came from (for error messages; not stored).
+    #[serde(skip)]
+    pub policy_file: String,
+}
+
+/// The QAT of a run from command-line choices: on when any of them is given; `--quant-w` and
+/// `--quant-act` pick the parts (both when neither is given); the start epoch is `start` or
+/// the policy's. `policy` is the policy file (the built-in `configs/qat_policy.yaml` if
+/// `None`).
+pub fn configure(
+    policy: Option<&Path>,
+    start: Option<usize>,
+    weights: bool,
+    activations: bool,
+) -> Result<Option<Qat>, PolicyError> {
+    if policy.is_none() && start.is_none() && !weights && !activations {
+        return Ok(None);
+    }
+    let (policy, file) = match policy {
+        Some(p) => (QatPolicy::read(p)?, p.display().to_string()),
+        None => (
+            QatPolicy::default_policy(),
+            "configs/qat_policy.yaml (built in)".to_string(),
+        ),
+    };
+    let start_epoch = start
+        .or(policy.start_epoch)
+        .ok_or_else(|| PolicyError::Value {
+            file: file.clone(),
+            key: "start_epoch".into(),
+            message: "missing (or pass --qat-start)".into(),
+        })?;
+    let both = !weights && !activations;
+    Ok(Some(Qat {
+        policy,
+        start_epoch,
+        weights: weights || both,
+        activations: activations || both,
+        active: false,
+        policy_file: file,
+    }))
+}
+
+impl Qat {
+    /// Whether QAT begins at the start of `epoch`.
+    pub fn starts_at(&self, epoch: usize) -> bool {
+        !self.active && epoch >= self.start_epoch
+    }
+
+    /// Fold batch norm and record the policy's widths in `graph`; returns the folded count.
+    pub fn prepare_graph(&self, graph: &mut Graph) -> Result<usize, FuseError> {
+        let folded = fold_batchnorm(graph)?;
+        setup::apply_policy(graph, &self.policy);
+        Ok(folded)
+    }
+
+    /// The model of a prepared graph in QAT mode.
+    pub fn model(
+        &self,
+        graph: &Graph,
+        opts: &ModelOptions,
+        device: &Device,
+    ) -> Result<TrainModel, TrainError> {
+        let mut model = TrainModel::new(graph, opts, device)?;
+        let parts = QatParts {
+            weights: self.weights,
+            activations: self.activations,
+        };
+        model.set_quant(setup::qat(graph, parts, self.policy.shift_quantile))?;
+        Ok(model)
+    }
+}
+
+/// The model of `graph` in the mode `qat` says: float, or (once QAT is active) prepared and
+/// fake-quantized. `graph` is prepared in place when QAT is active.
+pub fn build_model(
+    graph: &mut Graph,
+    qat: Option<&Qat>,
+    opts: &ModelOptions,
+    device: &Device,
+) -> Result<TrainModel, QatError> {
+    match qat {
+        Some(q) if q.active => {
+            q.prepare_graph(graph)?;
+            Ok(q.model(graph, opts, device)?)
+        }
+        _ => Ok(TrainModel::new(graph, opts, device)?),
+    }
+}
+
+/// Parameter shapes in visiting order (the optimizer's slot order).
+pub fn param_shapes<M: Module>(module: &M) -> Vec<Vec<usize>> {
+    struct Shapes(Vec<Vec<usize>>);
+    impl ModuleVisitor for Shapes {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            self.0.push(param.dims().to_vec());
+        }
+    }
+    let mut v = Shapes(Vec::new());
+    module.visit(&mut v);
+    v.0
+}
+
+/// For each new parameter, the old parameter whose state it inherits: walk both lists in
+/// order, a new parameter taking the next old one of the same shape; one-element parameters
+/// inherit nothing.
+pub fn carry_over(old: &[Vec<usize>], new: &[Vec<usize>]) -> Vec<Option<usize>> {
+    let mut j = 0;
+    new.iter()
+        .map(|shape| {
+            if shape.iter().product::<usize>() <= 1 {
+                return None;
+            }
+            let k = (j..old.len()).find(|&k| old[k] == *shape)?;
+            j = k + 1;
+            Some(k)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_follows_parameters_by_shape() {
+        // conv(w, b) + BN(γ, β), then linear(w, b) → folded conv(w, b), linear(w, b).
+        let old = vec![
+            vec![8, 1, 3, 3],
+            vec![8],
+            vec![8],
+            vec![8],
+            vec![10, 8],
+            vec![10],
+        ];
+        let new = vec![vec![8, 1, 3, 3], vec![8], vec![10, 8], vec![10]];
+        assert_eq!(carry_over(&old, &new), [Some(0), Some(1), Some(4), Some(5)]);
+        // Unchanged lists map onto themselves; one-element tensors never carry state.
+        assert_eq!(carry_over(&new, &new), [Some(0), Some(1), Some(2), Some(3)]);
+        assert_eq!(carry_over(&[vec![1]], &[vec![1]]), [None]);
+    }
+}
