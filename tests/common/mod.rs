@@ -4,6 +4,7 @@
 
 pub mod c_harness;
 pub mod data;
+pub mod tiny;
 
 use std::io::Write;
 use std::path::PathBuf;
