@@ -135,6 +135,30 @@ fn mixed_width_qat_quantizes_to_what_the_simulator_computes() {
         outcome.test.report.top1
     );
 
+    // --config widths replace the trained ones (with a warning); a typo in it is refused.
+    let bits = common::data::put(dir.path(), "bits.yaml", b"weight_bits: 4\n");
+    let mut cfg = quantize_job(
+        &net,
+        &run.join("best.safetensors"),
+        &dir.path().join("q4.safetensors"),
+        ClipMethod::MaxBitShift,
+    );
+    cfg.config = Some(bits);
+    let r4 = quantize(&cfg).unwrap();
+    assert!(r4.rows.iter().all(|r| r.params.bits == WeightBits::B4));
+    assert_eq!(r4.warnings.len(), 2, "{:?}", r4.warnings);
+    cfg.config = Some(common::data::put(
+        dir.path(),
+        "typo.yaml",
+        b"weight_bits: 4\noverrides: {conv9: {weight_bits: 2}}\n",
+    ));
+    cfg.out = dir.path().join("q5.safetensors");
+    let e = quantize(&cfg).unwrap_err().to_string();
+    assert!(
+        e.contains("typo.yaml") && e.contains("overrides.conv9"),
+        "{e}"
+    );
+
     // The output exists: no overwrite without the flag; a quantized file is not quantized
     // twice; eval refuses to mix the modes.
     assert!(matches!(
