@@ -8,12 +8,15 @@
 //! The PyTorch 2.3.1 CPU baseline on the same machine kind (../shared/baselines/pytorch.md):
 //! training ≈ 455 images/s, inference ≈ 1,060 images/s, peak RSS ≈ 915 MiB. One training
 //! step is forward + backward + SGD update with momentum and weight decay, as in the baseline.
+//! "QAT train step" is the same step with MAX78000 8-bit quantization-aware training (weights,
+//! biases and activations fake-quantized); ai8x-training on PyTorch: ≈ 390 images/s.
 
 use burn::tensor::Device;
 use criterion::{Criterion, Throughput};
 use qtool::data::{Normalization, Split, bundled_mnist_dir, load_mnist_split};
 use qtool::ir::Graph;
 use qtool::load::{LoadRequest, load_max78000};
+use qtool::quant::max78000::setup::{self, QatParts};
 use qtool::train::{
     ModelOptions, OptimizerConfig, OptimizerKind, Stepper, TrainModel, images_tensor,
 };
@@ -108,6 +111,23 @@ fn bench_backend(
                 .step_batch(m, x, [BATCH, 1, 28, 28], y, 0.01, &train_dev)
                 .unwrap();
             model = Some(m);
+            black_box(stats)
+        })
+    });
+    let mut qat_model = TrainModel::new(graph, &ModelOptions::default(), &train_dev).unwrap();
+    let parts = QatParts {
+        weights: true,
+        activations: true,
+    };
+    qat_model.set_quant(setup::qat(graph, parts, 1.0)).unwrap();
+    let mut qat_model = Some(qat_model);
+    g.bench_function("QAT train step", |b| {
+        b.iter(|| {
+            let m = qat_model.take().expect("model");
+            let (m, stats) = stepper
+                .step_batch(m, x, [BATCH, 1, 28, 28], y, 0.01, &train_dev)
+                .unwrap();
+            qat_model = Some(m);
             black_box(stats)
         })
     });

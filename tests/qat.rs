@@ -284,3 +284,28 @@ fn ai8x_quantized_mnist_checkpoint_evaluates_like_the_simulator() {
     // qat.md §8.4: ai8x's `-8` mode gives 99.55 % on these 2,000 test digits.
     assert!(top1 >= 0.995, "{top1}");
 }
+
+#[test]
+fn qat_folds_batch_norm_at_the_switch() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, _) = setup(dir.path());
+    let net = common::data::put(dir.path(), "tinybn.yaml", BN_NET.as_bytes());
+    let policy = common::data::put(dir.path(), "policy.yaml", POLICY.as_bytes());
+    let run = dir.path().join("run");
+    let outcome = job::train(&train_job(&run, &data, &net, 3, Some(&policy)), &mut |_| {}).unwrap();
+    assert!(outcome.meta.qat.as_ref().unwrap().active);
+    // The folded layer has a bias and no batch norm; its checkpoint quantizes without `fuse`.
+    assert!(outcome.best.nodes[0].batchnorm.is_none());
+    assert!(outcome.best.nodes[0].bias.is_some());
+    assert!(outcome.test.report.top1 > 0.8, "{}", outcome.test.report);
+    let out = dir.path().join("q.safetensors");
+    quantize(&quantize_job(
+        &net,
+        &run.join("best.safetensors"),
+        &out,
+        ClipMethod::MaxBitShift,
+    ))
+    .unwrap();
+    let (sim, _) = simulate(&net, &out, &test_set(&data), None);
+    assert_eq!(eval_quantized(&net, &out, source(&data)), sim);
+}

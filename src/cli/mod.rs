@@ -46,8 +46,9 @@ pub enum Command {
     /// RUNDIR/latest.safetensors every epoch, best.safetensors on improvement, metrics.csv,
     /// curves.png; same seed → byte-identical checkpoints whatever --threads.
     Train(train::TrainArgs),
-    /// Evaluate a float checkpoint of `qtool train` on the test split: top-1, top-5, loss,
-    /// confusion matrix.
+    /// Evaluate a checkpoint on the test split: top-1, top-5, loss, confusion matrix. Float
+    /// and QAT checkpoints of `qtool train`, or with --quantized a quantized one in simulate
+    /// mode (the device's arithmetic; same predictions as `sim --evaluate`).
     Eval(train::EvalArgs),
     /// Fold batch norm into the preceding operators of a float checkpoint (ai8x's rule, with
     /// the ÷4 of MAX78000 layers), for post-training quantization.

@@ -4,7 +4,8 @@
 //! a burn module whose forward pass follows the hardware's fused layer order (operand
 //! combination → pooling → operator → bias → batch norm → activation), [`step`] runs SGD steps
 //! on it, and [`model::TrainModel::export_to_graph`] writes the trained parameters back into the
-//! graph's nodes in the framework layout. Quantization-aware training and data loading live
+//! graph's nodes in the framework layout, and [`qat`] switches a run to quantization-aware
+//! training (the fake-quantization arithmetic itself is `crate::quant`'s). Data loading lives
 //! elsewhere; nothing here knows about a device's memory or registers.
 //!
 //! The code is backend-agnostic: burn 0.22 tensors carry no backend type and dispatch at run
