@@ -89,7 +89,6 @@ fn bench_backend(
     y: &[usize],
 ) {
     let (train_dev, eval_dev) = (train_dev.clone(), eval_dev.clone());
-    let mut model = Some(TrainModel::new(graph, &ModelOptions::default(), &train_dev).unwrap());
     let mut stepper = Stepper::new(
         OptimizerConfig {
             kind: OptimizerKind::Sgd,
@@ -104,33 +103,28 @@ fn bench_backend(
     g.throughput(Throughput::Elements(BATCH as u64))
         .sample_size(10)
         .measurement_time(Duration::from_secs(20));
-    g.bench_function("train step", |b| {
-        b.iter(|| {
-            let m = model.take().expect("model");
-            let (m, stats) = stepper
-                .step_batch(m, x, [BATCH, 1, 28, 28], y, 0.01, &train_dev)
-                .unwrap();
-            model = Some(m);
-            black_box(stats)
-        })
-    });
-    let mut qat_model = TrainModel::new(graph, &ModelOptions::default(), &train_dev).unwrap();
-    let parts = QatParts {
-        weights: true,
-        activations: true,
-    };
-    qat_model.set_quant(setup::qat(graph, parts, 1.0)).unwrap();
-    let mut qat_model = Some(qat_model);
-    g.bench_function("QAT train step", |b| {
-        b.iter(|| {
-            let m = qat_model.take().expect("model");
-            let (m, stats) = stepper
-                .step_batch(m, x, [BATCH, 1, 28, 28], y, 0.01, &train_dev)
-                .unwrap();
-            qat_model = Some(m);
-            black_box(stats)
-        })
-    });
+    for qat in [false, true] {
+        let mut m = TrainModel::new(graph, &ModelOptions::default(), &train_dev).unwrap();
+        if qat {
+            let parts = QatParts {
+                weights: true,
+                activations: true,
+            };
+            m.set_quant(setup::qat(graph, parts, 1.0)).unwrap();
+        }
+        let mut model = Some(m);
+        let name = if qat { "QAT train step" } else { "train step" };
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                let m = model.take().expect("model");
+                let (m, stats) = stepper
+                    .step_batch(m, x, [BATCH, 1, 28, 28], y, 0.01, &train_dev)
+                    .unwrap();
+                model = Some(m);
+                black_box(stats)
+            })
+        });
+    }
     let inference = TrainModel::new(graph, &ModelOptions::default(), &eval_dev).unwrap();
     g.bench_function("inference", |b| {
         b.iter(|| {

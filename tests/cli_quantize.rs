@@ -5,67 +5,65 @@ mod common;
 
 use common::data::put;
 use common::fails_cleanly;
+use std::path::Path;
 
 const NET: &str = "networks/ai85net5.yaml";
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// `qtool quantize --network NET --checkpoint CKPT --out OUT EXTRA…` fails with `needles`.
+fn quantize_fails(ckpt: &Path, out: &Path, extra: &[&str], needles: &[&str]) {
+    let mut args = vec![
+        "quantize",
+        "--network",
+        NET,
+        "--checkpoint",
+        s(ckpt),
+        "--out",
+        s(out),
+    ];
+    args.extend_from_slice(extra);
+    fails_cleanly(&args, needles);
+}
+
+/// One epoch of `qtool train` with QAT policy `policy` fails with `needles`.
+fn qat_train_fails(dir: &Path, policy: &Path, needles: &[&str]) {
+    let run = dir.join("run");
+    let args = [
+        "train",
+        "--network",
+        NET,
+        "--epochs",
+        "1",
+        "--qat-policy",
+        s(policy),
+        "--out",
+        s(&run),
+    ];
+    fails_cleanly(&args, needles);
+}
 
 #[test]
 fn quantize_reports_unreadable_and_wrong_checkpoints() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("q.safetensors");
-    let out = out.to_str().unwrap();
     let missing = dir.path().join("none.safetensors");
-    fails_cleanly(
-        &[
-            "quantize",
-            "--network",
-            NET,
-            "--checkpoint",
-            missing.to_str().unwrap(),
-            "--out",
-            out,
-        ],
-        &["none.safetensors"],
-    );
+    quantize_fails(&missing, &out, &[], &["none.safetensors"]);
     let garbage = put(dir.path(), "garbage.safetensors", b"not a checkpoint");
-    fails_cleanly(
-        &[
-            "quantize",
-            "--network",
-            NET,
-            "--checkpoint",
-            garbage.to_str().unwrap(),
-            "--out",
-            out,
-        ],
-        &["garbage.safetensors"],
-    );
+    quantize_fails(&garbage, &out, &[], &["garbage.safetensors"]);
     let exists = put(dir.path(), "exists.safetensors", b"");
-    fails_cleanly(
-        &[
-            "quantize",
-            "--network",
-            NET,
-            "--checkpoint",
-            garbage.to_str().unwrap(),
-            "--out",
-            exists.to_str().unwrap(),
-        ],
+    quantize_fails(
+        &garbage,
+        &exists,
+        &[],
         &["exists.safetensors", "--overwrite"],
     );
-    fails_cleanly(
-        &[
-            "quantize",
-            "--network",
-            NET,
-            "--checkpoint",
-            garbage.to_str().unwrap(),
-            "--out",
-            out,
-            "--clip-method",
-            "scale",
-            "--scale",
-            "0",
-        ],
+    quantize_fails(
+        &garbage,
+        &out,
+        &["--clip-method", "scale", "--scale", "0"],
         &["--scale"],
     );
 }
@@ -74,19 +72,9 @@ fn quantize_reports_unreadable_and_wrong_checkpoints() {
 fn qat_flags_errors() {
     let dir = tempfile::tempdir().unwrap();
     let no_start = put(dir.path(), "p.yaml", b"weight_bits: 8\n");
-    let run = dir.path().join("run");
-    fails_cleanly(
-        &[
-            "train",
-            "--network",
-            NET,
-            "--epochs",
-            "1",
-            "--qat-policy",
-            no_start.to_str().unwrap(),
-            "--out",
-            run.to_str().unwrap(),
-        ],
+    qat_train_fails(
+        dir.path(),
+        &no_start,
         &["p.yaml", "start_epoch", "--qat-start"],
     );
     let typo = put(
@@ -94,35 +82,13 @@ fn qat_flags_errors() {
         "typo.yaml",
         b"start_epoch: 1\nweight_bits: 8\noverrides:\n  conv7:\n    weight_bits: 2\n",
     );
-    fails_cleanly(
-        &[
-            "train",
-            "--network",
-            NET,
-            "--epochs",
-            "1",
-            "--qat-policy",
-            typo.to_str().unwrap(),
-            "--out",
-            run.to_str().unwrap(),
-        ],
+    qat_train_fails(
+        dir.path(),
+        &typo,
         &["typo.yaml", "overrides.conv7", "conv1"],
     );
     let bits = put(dir.path(), "bits.yaml", b"start_epoch: 1\nweight_bits: 3\n");
-    fails_cleanly(
-        &[
-            "train",
-            "--network",
-            NET,
-            "--epochs",
-            "1",
-            "--qat-policy",
-            bits.to_str().unwrap(),
-            "--out",
-            run.to_str().unwrap(),
-        ],
-        &["bits.yaml", "1, 2, 4 or 8"],
-    );
+    qat_train_fails(dir.path(), &bits, &["bits.yaml", "1, 2, 4 or 8"]);
 }
 
 #[test]
@@ -130,12 +96,9 @@ fn sample_errors() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("s.npy");
     fails_cleanly(
-        &["sample", "--index", "5000", "--out", out.to_str().unwrap()],
+        &["sample", "--index", "5000", "--out", s(&out)],
         &["--index 5000", "2000"],
     );
     let exists = put(dir.path(), "e.npy", b"");
-    fails_cleanly(
-        &["sample", "--out", exists.to_str().unwrap()],
-        &["e.npy", "--overwrite"],
-    );
+    fails_cleanly(&["sample", "--out", s(&exists)], &["e.npy", "--overwrite"]);
 }

@@ -17,6 +17,7 @@ use qtool::sim::SimOptions;
 use qtool::train::checkpoint::peek_meta;
 use qtool::train::job::{self, DataSource, EvalJob, JobError, TrainJob};
 use qtool::train::qat;
+use qtool::train::run::Outcome;
 use std::path::{Path, PathBuf};
 
 const POLICY: &str = "start_epoch: 1\nweight_bits: 8\noverrides:\n  layer1:\n    weight_bits: 2\n  layer2:\n    weight_bits: 4\n";
@@ -97,13 +98,19 @@ fn test_set(data: &Path) -> ImageSet {
     load_dataset(DatasetKind::Npy, data, Split::Test).unwrap()
 }
 
+/// Three epochs of `net` with QAT (POLICY) from epoch 1, in `dir/run`.
+fn qat_run(dir: &Path, data: &Path, net: &Path) -> (PathBuf, Outcome) {
+    let policy = common::data::put(dir, "policy.yaml", POLICY.as_bytes());
+    let run = dir.join("run");
+    let outcome = job::train(&train_job(&run, data, net, 3, Some(&policy)), &mut |_| {}).unwrap();
+    (run, outcome)
+}
+
 #[test]
 fn mixed_width_qat_quantizes_to_what_the_simulator_computes() {
     let dir = tempfile::tempdir().unwrap();
     let (data, net) = setup(dir.path());
-    let policy = common::data::put(dir.path(), "policy.yaml", POLICY.as_bytes());
-    let run = dir.path().join("run");
-    let outcome = job::train(&train_job(&run, &data, &net, 3, Some(&policy)), &mut |_| {}).unwrap();
+    let (run, outcome) = qat_run(dir.path(), &data, &net);
     let q = outcome.meta.qat.as_ref().expect("QAT configured");
     assert!(q.active && q.start_epoch == 1, "{q:?}");
     // QAT resets the best checkpoint: it is a quantization-aware epoch.
@@ -290,9 +297,7 @@ fn qat_folds_batch_norm_at_the_switch() {
     let dir = tempfile::tempdir().unwrap();
     let (data, _) = setup(dir.path());
     let net = common::data::put(dir.path(), "tinybn.yaml", BN_NET.as_bytes());
-    let policy = common::data::put(dir.path(), "policy.yaml", POLICY.as_bytes());
-    let run = dir.path().join("run");
-    let outcome = job::train(&train_job(&run, &data, &net, 3, Some(&policy)), &mut |_| {}).unwrap();
+    let (run, outcome) = qat_run(dir.path(), &data, &net);
     assert!(outcome.meta.qat.as_ref().unwrap().active);
     // The folded layer has a bias and no batch norm; its checkpoint quantizes without `fuse`.
     assert!(outcome.best.nodes[0].batchnorm.is_none());

@@ -221,37 +221,25 @@ mod tests {
 
     #[test]
     fn narrow_widths_clamp_weights_and_bias_to_the_weight_range() {
-        // qat.md §8.2, 2-bit: W = [0.3, −0.1234], B = 0.05 → L = 0.3, e = 1 → factor 4.
-        let q = quantize_params(
-            &w(&[0.3, -0.1234], &[1, 2]),
-            Some(&array![0.05f32]),
-            WeightBits::B2,
-            ClipMethod::MaxBitShift,
-            1.0,
-        );
-        assert_eq!(q.weights.iter().copied().collect::<Vec<_>>(), [1.0, 0.0]);
-        assert_eq!(q.output_shift, -1);
-        assert_eq!(q.bias.unwrap().to_vec(), [0.0]);
-        // 8-bit: Wq = [77, −32], k = 13 stored as 13·128.
-        let q = quantize_params(
-            &w(&[0.3, -0.1234], &[1, 2]),
-            Some(&array![0.05f32]),
-            WeightBits::B8,
-            ClipMethod::MaxBitShift,
-            1.0,
-        );
-        assert_eq!(q.weights.iter().copied().collect::<Vec<_>>(), [77.0, -32.0]);
-        assert_eq!(q.bias.unwrap().to_vec(), [13.0 * 128.0]);
-        // 4-bit: Wq = [5, −2], k = 1.
-        let q = quantize_params(
-            &w(&[0.3, -0.1234], &[1, 2]),
-            Some(&array![0.05f32]),
-            WeightBits::B4,
-            ClipMethod::MaxBitShift,
-            1.0,
-        );
-        assert_eq!(q.weights.iter().copied().collect::<Vec<_>>(), [5.0, -2.0]);
-        assert_eq!(q.bias.unwrap().to_vec(), [8.0]);
+        // qat.md §8.2: W = [0.3, −0.1234], B = 0.05 → L = 0.3, e = 1, output_shift −1 at every
+        // width; (bits, Wq, stored bias βq·2^(b−1)): 2-bit W·4 = [1.2, −0.49] → [1, 0], β 0;
+        // 8-bit [77, −32], β 13 stored as 13·128; 4-bit [5, −2], β 1 stored as 8.
+        for (bits, wq, bias) in [
+            (WeightBits::B2, [1.0, 0.0], 0.0),
+            (WeightBits::B8, [77.0, -32.0], 13.0 * 128.0),
+            (WeightBits::B4, [5.0, -2.0], 8.0),
+        ] {
+            let q = quantize_params(
+                &w(&[0.3, -0.1234], &[1, 2]),
+                Some(&array![0.05f32]),
+                bits,
+                ClipMethod::MaxBitShift,
+                1.0,
+            );
+            assert_eq!(q.weights.iter().copied().collect::<Vec<_>>(), wq, "{bits}");
+            assert_eq!(q.output_shift, -1, "{bits}");
+            assert_eq!(q.bias.unwrap().to_vec(), [bias], "{bits}");
+        }
     }
 
     #[test]
