@@ -8,9 +8,10 @@
 //! [`crate::quant::max78000::quantize`].
 
 use crate::checkpoint::native::{LayerMeta, NativeCheckpoint, NativeError, NativeMeta};
-use crate::ir::{Graph, QuantScheme, WeightBits, params};
+use crate::ir::{Graph, QuantScheme, WeightBits};
 use crate::load::{LoadError, LoadRequest, load_max78000};
 use crate::netdesc::max78000::{self as desc, DescError, DescQuant};
+use crate::quant::max78000::setup::layer_names;
 use crate::quant::max78000::{
     ClipMethod, PolicyError, QatPolicy, QuantizedParams, quantize_params,
 };
@@ -118,16 +119,15 @@ pub fn quantize(job: &QuantizeJob) -> Result<QuantizeReport, QuantizeError> {
         ..Default::default()
     })?
     .graph;
-    let loaded = checkpoint::load_into(&job.checkpoint, &mut graph)?;
+    let epoch = native.meta.epoch;
+    let loaded = checkpoint::load_native(native, &job.checkpoint, &mut graph)?;
     let qat = loaded
         .meta
         .as_ref()
         .and_then(|m| m.qat.clone())
         .filter(|q| q.active);
     let config = job.config.as_deref().map(QatPolicy::read).transpose()?;
-    let names: Vec<String> = (0..graph.nodes.len())
-        .map(|i| params::layer_key(&graph, i))
-        .collect();
+    let names = layer_names(&graph);
     if let (Some(c), Some(p)) = (&config, &job.config) {
         c.check_layers(&names, &p.display().to_string())?;
     }
@@ -214,14 +214,7 @@ pub fn quantize(job: &QuantizeJob) -> Result<QuantizeReport, QuantizeError> {
             params: p,
         });
     }
-    let epoch = loaded
-        .meta
-        .as_ref()
-        .and_then(|m| m.epochs_done.checked_sub(1))
-        .map(|e| e as u64)
-        .or(native.meta.epoch)
-        .unwrap_or(0);
-    let mut meta = NativeMeta::new(graph.arch.clone(), Some(epoch), layers);
+    let mut meta = NativeMeta::new(graph.arch.clone(), Some(epoch.unwrap_or(0)), layers);
     meta.clipping_method = Some(job.method.to_string());
     NativeCheckpoint { meta, tensors }.write(&job.out)?;
     Ok(QuantizeReport { rows, warnings })

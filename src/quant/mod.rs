@@ -11,7 +11,7 @@ pub mod max78000;
 pub mod ste;
 
 use crate::ir::Activation;
-use burn::tensor::Tensor;
+use burn::tensor::{Tensor, activation};
 use std::fmt;
 use std::sync::Arc;
 
@@ -38,6 +38,16 @@ pub trait FakeQuant: fmt::Debug + Send + Sync {
     /// Data that leaves a layer without an operator (pooling or element-wise only), and the
     /// result of an element-wise combination.
     fn data(&self, x: Tensor<4>) -> Tensor<4>;
+}
+
+/// A layer's activation function (ReLU, Abs or none), shared by the float and quantized
+/// forward passes.
+pub fn activate(x: Tensor<4>, act: Activation) -> Tensor<4> {
+    match act {
+        Activation::None => x,
+        Activation::Relu => activation::relu(x),
+        Activation::Abs => x.abs(),
+    }
 }
 
 /// How a whole model is fake-quantized: one optional stage per graph node, the factor on the

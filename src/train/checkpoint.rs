@@ -140,8 +140,16 @@ pub struct Loaded {
 /// Read `path` and set `graph`'s parameters from it. Fails with the file, layer and key when
 /// a tensor does not fit the network.
 pub fn load_into(path: &Path, graph: &mut Graph) -> Result<Loaded, CheckpointError> {
+    load_native(NativeCheckpoint::read(path)?, path, graph)
+}
+
+/// [`load_into`] for a checkpoint already read from `path`.
+pub fn load_native(
+    ckpt: NativeCheckpoint,
+    path: &Path,
+    graph: &mut Graph,
+) -> Result<Loaded, CheckpointError> {
     let file = path.display().to_string();
-    let ckpt = NativeCheckpoint::read(path)?;
     let malformed = |reason: String| CheckpointError::Malformed {
         file: file.clone(),
         reason,

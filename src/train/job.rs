@@ -257,25 +257,29 @@ pub struct EvalJob {
     pub quantized: bool,
 }
 
-/// Whether a qtool checkpoint was written by `qtool quantize` (`None`: not a qtool file).
-fn native_quantized(path: &Path) -> Option<bool> {
-    NativeCheckpoint::read(path)
-        .ok()
-        .map(|c| c.meta.clipping_method.is_some())
-}
-
 /// Evaluate a float, QAT or (with `quantized`) quantized checkpoint.
 pub fn evaluate(job: &EvalJob) -> Result<Evaluation, JobError> {
     let test = load_dataset(job.data.kind, &job.data.dir, Split::Test)?;
     let file = job.checkpoint.display().to_string();
-    match (job.quantized, native_quantized(&job.checkpoint)) {
+    // A qtool checkpoint says whether `qtool quantize` wrote it; other files (ai8x `-q.pth.tar`)
+    // can only be evaluated quantized.
+    let native = NativeCheckpoint::read(&job.checkpoint);
+    let quantized_file = native
+        .as_ref()
+        .ok()
+        .map(|c| c.meta.clipping_method.is_some());
+    match (job.quantized, quantized_file) {
         (true, Some(false)) => return Err(JobError::NotQuantized { file }),
         (false, Some(true)) => return Err(JobError::Quantized { file }),
         (true, _) => return evaluate_quantized(job, &test),
         _ => {}
     }
     let mut graph = load_network(&job.network, &test)?;
-    let loaded = checkpoint::load_into(&job.checkpoint, &mut graph)?;
+    let loaded = checkpoint::load_native(
+        native.map_err(CheckpointError::from)?,
+        &job.checkpoint,
+        &mut graph,
+    )?;
     let norm = job
         .normalization
         .or_else(|| {

@@ -24,7 +24,7 @@ use crate::ir::{
     Activation, BatchNorm as IrBatchNorm, Dims, EltwiseOp, Graph, Node, NodeId, Op, PoolKind,
     Source, is_one_dimensional,
 };
-use crate::quant::{FakeQuant, ModelQuant};
+use crate::quant::{FakeQuant, ModelQuant, activate};
 use burn::module::{Module, ModuleVisitor, Param, RunningState};
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use burn::nn::pool::{AvgPool2d, AvgPool2dConfig, MaxPool2d, MaxPool2dConfig};
@@ -32,7 +32,7 @@ use burn::nn::{
     BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Initializer, Linear, LinearConfig,
     PaddingConfig2d,
 };
-use burn::tensor::{Device, Tensor, TensorData, activation};
+use burn::tensor::{Device, Tensor, TensorData};
 use ndarray::{Array1, ArrayD, IxDyn};
 use std::sync::{Arc, Mutex};
 use thiserror::Error;
@@ -619,11 +619,7 @@ impl FusedLayer {
             // two, forward and backward): max(lo, max(0, x)) = max(0, x) when lo ≤ 0.
             (Activation::Relu, Some((lo, hi))) if lo <= 0.0 => x.clamp(0.0, hi),
             (act, range) => {
-                let x = match act {
-                    Activation::None => x,
-                    Activation::Relu => activation::relu(x),
-                    Activation::Abs => x.abs(),
-                };
+                let x = activate(x, act);
                 match range {
                     Some((lo, hi)) => x.clamp(lo, hi),
                     None => x,

@@ -7,7 +7,7 @@
 
 use super::model::FusedLayer;
 use crate::ir::Activation;
-use crate::quant::FakeQuant;
+use crate::quant::{FakeQuant, activate};
 use burn::nn::PaddingConfig2d;
 use burn::tensor::Tensor;
 use burn::tensor::module::{conv_transpose2d, conv2d, linear};
@@ -70,12 +70,7 @@ impl FusedLayer {
             };
             q.output(y, p.output_scale, act)
         } else {
-            let x = match act {
-                Activation::None => x,
-                Activation::Relu => burn::tensor::activation::relu(x),
-                Activation::Abs => x.abs(),
-            };
-            q.data(x)
+            q.data(activate(x, act))
         }
     }
 }

@@ -14,13 +14,14 @@
 //! Owns this arithmetic only; which layers get which bits comes from [`super::policy`], and
 //! the integer conversion of a checkpoint from [`super::quantize`].
 
+use super::quantize::clamped_exponent;
 use crate::device::max78000::training::{
     DATA_SCALE, QAT_SHIFT_LIMIT, WIDE_FLOAT_LIMIT, WIDE_QAT_SCALE, WIDE_SIM_RANGE,
 };
 use crate::ir::{Activation, WeightBits};
 use crate::quant::ste::{self, ai8x_quantile};
-use crate::quant::{FakeQuant, OperatorParams};
-use burn::tensor::{Tensor, activation};
+use crate::quant::{FakeQuant, OperatorParams, activate};
+use burn::tensor::Tensor;
 
 /// Largest 8-bit value as a float: 127/128.
 const DATA_MAX: f32 = 127.0 / 128.0;
@@ -89,11 +90,7 @@ impl LayerQuant {
 /// The weight-scale exponent `e = floor(log2(1/L))` of QAT, clamped to ±15 (`σ = −e`). `L = 0`
 /// gives the largest exponent.
 pub fn qat_scale_exponent(l: f32) -> i32 {
-    let e = (1.0f32 / l).log2().floor();
-    if e.is_nan() {
-        return QAT_SHIFT_LIMIT;
-    }
-    (e.clamp(-(QAT_SHIFT_LIMIT as f32), QAT_SHIFT_LIMIT as f32)) as i32
+    clamped_exponent(l, -QAT_SHIFT_LIMIT, QAT_SHIFT_LIMIT)
 }
 
 /// Straight-through quantization of a scaled value `u` to `b` bits with the device's clamp.
@@ -101,14 +98,6 @@ fn quantize_scaled<const D: usize>(u: Tensor<D>, half: f32) -> Tensor<D> {
     ste::round_half_up(u.mul_scalar(half))
         .div_scalar(half)
         .clamp(-1.0, (half - 1.0) / half)
-}
-
-fn activate(x: Tensor<4>, act: Activation) -> Tensor<4> {
-    match act {
-        Activation::None => x,
-        Activation::Relu => activation::relu(x),
-        Activation::Abs => x.abs(),
-    }
 }
 
 impl FakeQuant for LayerQuant {

@@ -133,16 +133,21 @@ pub fn clip_magnitude(
     }
 }
 
-/// The weight-scale exponent `e = clamp(floor(log2(1/T)), −7−b, 23−b)` (`T = 0` gives the
-/// largest).
-pub fn scale_exponent(clip: f32, bits: WeightBits) -> i32 {
-    let b = i32::from(bits.bits());
-    let (lo, hi) = (-7 - b, 23 - b);
-    let e = (1.0f32 / clip).log2().floor();
+/// `clamp(floor(log2(1/m)), lo, hi)` in f32, as ai8x computes it: the power of two that scales
+/// a magnitude `m` into `(1/2, 1]`. `m = 0` (or NaN) gives `hi`.
+pub fn clamped_exponent(m: f32, lo: i32, hi: i32) -> i32 {
+    let e = (1.0f32 / m).log2().floor();
     if e.is_nan() {
         return hi;
     }
     e.clamp(lo as f32, hi as f32) as i32
+}
+
+/// The weight-scale exponent `e = clamp(floor(log2(1/T)), −7−b, 23−b)` (`T = 0` gives the
+/// largest).
+pub fn scale_exponent(clip: f32, bits: WeightBits) -> i32 {
+    let b = i32::from(bits.bits());
+    clamped_exponent(clip, -7 - b, 23 - b)
 }
 
 /// Quantize one layer's float weights and bias to `bits`.
