@@ -2,7 +2,8 @@
 //! building the placed IR with its `inspect` report (izer needs seconds for the same step).
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use qtool::load::{LoadRequest, load_max78000, read_checkpoint};
+use qtool::checkpoint::read as read_checkpoint;
+use qtool::netdesc::max78000::{LoadRequest, load_max78000};
 use std::hint::black_box;
 use std::path::PathBuf;
 
@@ -30,7 +31,7 @@ fn bench(c: &mut Criterion) {
     c.bench_function("load + inspect mnist", |b| {
         b.iter(|| {
             let built = load_max78000(black_box(&req)).unwrap();
-            qtool::inspect::inspect_max78000(&built.graph, built.warnings)
+            qtool::device::max78000::inspect_max78000(&built.graph, built.warnings)
         })
     });
 }

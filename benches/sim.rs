@@ -2,8 +2,8 @@
 //! reference checkpoint), and a CIFAR-10 image through the 11-layer NAS network.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use qtool::load::{LoadRequest, load_max78000};
-use qtool::sim::{Prepared, SimOptions, input_tensor};
+use qtool::device::max78000::sim::{Prepared, SimOptions, input_tensor};
+use qtool::netdesc::max78000::{LoadRequest, load_max78000};
 use std::hint::black_box;
 use std::path::PathBuf;
 
@@ -22,7 +22,7 @@ fn bench_net(c: &mut Criterion, name: &str, folder: &str, yaml: &str, ckpt: &str
         ..Default::default()
     };
     let built = load_max78000(&req).unwrap();
-    let sample = qtool::checkpoint::npy::read_i64(&dir.join(sample)).unwrap();
+    let sample = qtool::io::npy::read_i64(&dir.join(sample)).unwrap();
     let input = input_tensor(&sample).unwrap();
     let prepared = Prepared::new(&built.graph).unwrap();
     c.bench_function(name, |b| {

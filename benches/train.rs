@@ -15,8 +15,9 @@ use burn::tensor::Device;
 use criterion::{Criterion, Throughput};
 use qtool::data::{Normalization, Split, bundled_mnist_dir, load_mnist_split};
 use qtool::ir::Graph;
-use qtool::load::{LoadRequest, load_max78000};
-use qtool::quant::max78000::setup::{self, QatParts};
+use qtool::netdesc::max78000::{LoadRequest, load_max78000};
+use qtool::quant::QatParts;
+use qtool::quant::max78000::setup;
 use qtool::train::{
     ModelOptions, OptimizerConfig, OptimizerKind, Stepper, TrainModel, images_tensor,
 };

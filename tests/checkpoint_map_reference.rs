@@ -4,7 +4,7 @@
 
 mod common;
 
-use qtool::load::read_checkpoint;
+use qtool::checkpoint::read as read_checkpoint;
 use qtool::netdesc::max78000::{MapOptions, load, map_checkpoint};
 
 struct Row {
@@ -73,7 +73,8 @@ fn mapping_matches_izer_checkpoint_table() {
         assert_eq!(ours.len(), rows.len(), "{name}: weighted layer count");
         for (i, (o, r)) in ours.iter().zip(&rows).enumerate() {
             let ints: Vec<i64> = o.weights.values.iter().map(|v| *v as i64).collect();
-            let total_shift = o.output_shift + i64::from(o.weight_bits.implicit_shift());
+            let total_shift =
+                o.output_shift + i64::from(qtool::device::max78000::implicit_shift(o.weight_bits));
             assert_eq!(
                 (o.in_channels, o.out_channels),
                 (r.in_ch, r.out_ch),
@@ -118,10 +119,9 @@ fn mnist_bias_matches_izer_intermediate_log() {
     let desc = load(&mnist.join("mnist-chw-ai85.yaml")).unwrap();
     let ckpt = read_checkpoint(&mnist.join("ai85-mnist-qat8-q.pth.tar")).unwrap();
     let map = map_checkpoint(&desc, &ckpt, "ckpt", &MapOptions::default()).unwrap();
-    let records =
-        qtool::checkpoint::npy::read_all_records(&mnist.join("intermediate/bias.npy")).unwrap();
+    let records = qtool::io::npy::read_all_records(&mnist.join("intermediate/bias.npy")).unwrap();
     let logged = match &records[4] {
-        qtool::checkpoint::npy::NpyRecord::I64(a) => a.iter().copied().collect::<Vec<i64>>(),
+        qtool::io::npy::NpyRecord::I64(a) => a.iter().copied().collect::<Vec<i64>>(),
         other => panic!("unexpected record {other:?}"),
     };
     let ours = &map.layers[4].as_ref().unwrap().bias.as_ref().unwrap().1;

@@ -35,7 +35,7 @@ fn output_npy_holds_the_final_layer() {
         .arg(&out)
         .assert()
         .success();
-    let a = qtool::checkpoint::npy::read_i64(&out).unwrap();
+    let a = qtool::io::npy::read_i64(&out).unwrap();
     assert_eq!(a.shape(), &[10]);
     assert_eq!(a[[7]], 416616);
     assert_eq!(a[[0]], -77992);
@@ -116,7 +116,7 @@ fn evaluate_reference_mnist_on_bundled_data() {
     assert_eq!(v["samples"], 2000);
     assert!(v["top1"].as_f64().unwrap() >= 98.0, "{v}");
     assert!(v["images_per_s"].as_f64().unwrap() > 0.0);
-    let p = qtool::checkpoint::npy::read_i64(&pred).unwrap();
+    let p = qtool::io::npy::read_i64(&pred).unwrap();
     assert_eq!(p.shape(), &[2000]);
     assert!(p.iter().all(|c| (0..10).contains(c)));
 }

@@ -46,7 +46,7 @@ fn nearest_class_mean_on_bundled_mnist() -> anyhow::Result<()> {
     let out = tempfile::tempdir()?;
     let p = out.path().join("predictions.npy");
     write_predictions(&p, &r)?;
-    let back = qtool::checkpoint::npy::read_i64(&p)?;
+    let back = qtool::io::npy::read_i64(&p)?;
     assert_eq!(back.shape(), &[2000]);
     assert_eq!(back.iter().copied().collect::<Vec<_>>(), r.predictions);
     Ok(())

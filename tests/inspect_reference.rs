@@ -5,7 +5,7 @@
 mod common;
 
 use qtool::device::max78000::{check_graph, describe};
-use qtool::load::{LoadRequest, load_max78000};
+use qtool::netdesc::max78000::{LoadRequest, load_max78000};
 
 fn load(
     yaml: &std::path::Path,
@@ -107,7 +107,7 @@ fn conv1d_shapes_use_the_c_l_convention() {
         &k.join("ai85-kws20_v3-qat8-q.pth.tar"),
         &k.join("sample_kws_20.npy"),
     );
-    let r = qtool::inspect::inspect_max78000(&built.graph, vec![]);
+    let r = qtool::device::max78000::inspect_max78000(&built.graph, vec![]);
     assert_eq!(r.layers[0].input_shape, vec![128, 128]);
     assert_eq!(r.layers[1].output_shape, vec![96, 126]);
     assert_eq!(r.layers[8].input_shape, vec![64, 4, 1]);

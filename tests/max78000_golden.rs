@@ -13,7 +13,7 @@ use qtool::device::max78000::{
     self as dev, DataFormat, MAX78000, OutputWidth, Placement, ProcessorMask, allocate_kernels,
     totals,
 };
-use qtool::device::{DeviceAnnex, GraphAnnex};
+use qtool::ir::Annex;
 use qtool::ir::{
     Activation, Conv, Dims, Graph, Node, Op, Pool, PoolKind, QuantAttrs, QuantScheme, Shape,
     Source, WeightBits, infer_node,
@@ -181,7 +181,7 @@ fn golden_graph(dir: &Path, yaml: &str) -> Graph {
             .and_then(|v| v.as_str())
             .is_some_and(|s| s.eq_ignore_ascii_case("chw"));
         let wide = y.get("output_width").and_then(|v| v.as_u64()) == Some(32);
-        node.annex = DeviceAnnex::Max78000(Box::new(Placement {
+        node.annex = Annex::new(Placement {
             processors,
             output_processors,
             in_offset,
@@ -199,7 +199,7 @@ fn golden_graph(dir: &Path, yaml: &str) -> Graph {
             },
             conv_groups: 1,
             ..Placement::default()
-        }));
+        });
         nodes.push(node);
     }
     let input = nodes[0].in_shape;
@@ -210,7 +210,7 @@ fn golden_graph(dir: &Path, yaml: &str) -> Graph {
         input,
         nodes,
         outputs: vec![last],
-        annex: GraphAnnex::None,
+        annex: Annex::default(),
     }
 }
 

@@ -13,7 +13,7 @@ use qtool::device::max78000::{
     render_sample_output, runs, sample_output_words,
 };
 use qtool::ir::Graph;
-use qtool::load::{LoadRequest, load_max78000};
+use qtool::netdesc::max78000::{LoadRequest, load_max78000};
 use std::path::{Path, PathBuf};
 
 const NETS: [&str; 5] = ["mnist", "cifar-10", "kws20_v3", "cats-dogs", "camvid_unet"];

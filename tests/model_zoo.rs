@@ -5,8 +5,8 @@
 use burn::tensor::Tensor;
 use qtool::device::max78000::violations;
 use qtool::ir::{Graph, Node};
-use qtool::load::{LoadRequest, load_max78000};
 use qtool::netdesc::datasets;
+use qtool::netdesc::max78000::{LoadRequest, load_max78000};
 use qtool::train::{ModelOptions, TrainModel, default_device};
 use std::path::{Path, PathBuf};
 

@@ -270,7 +270,7 @@ fn input_key_gives_the_input_shape() {
 #[test]
 fn input_key_comes_after_explicit_shapes_and_before_the_dataset_table() {
     use qtool::ir::Shape;
-    use qtool::load::{LoadRequest, load_max78000};
+    use qtool::netdesc::max78000::{LoadRequest, load_max78000};
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("net.yaml");
     std::fs::write(

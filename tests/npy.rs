@@ -4,7 +4,7 @@
 mod common;
 
 use ndarray::{ArrayD, IxDyn};
-use qtool::checkpoint::npy::{self, NpyRecord};
+use qtool::io::npy::{self, NpyRecord};
 use std::path::{Path, PathBuf};
 
 fn shared() -> Option<PathBuf> {

@@ -8,14 +8,17 @@ mod common;
 
 use common::tiny::{recipe, setup};
 use qtool::data::{DatasetKind, ImageSet, Split, bundled_mnist_dir, load_dataset};
+use qtool::device::default_target;
+use qtool::device::max78000::sim::{Prepared, SimOptions};
 use qtool::eval::{Progress, evaluate_simulator};
 use qtool::ir::{Shape, WeightBits};
-use qtool::load::{LoadRequest, load_max78000};
-use qtool::quant::max78000::ClipMethod;
-use qtool::quantize::{QuantizeError, QuantizeJob, quantize};
-use qtool::sim::SimOptions;
+use qtool::jobs::eval::EvalJob;
+use qtool::jobs::quantize::{QuantizeJob, quantize};
+use qtool::jobs::train::TrainJob;
+use qtool::jobs::{self as job, DataSource, JobError};
+use qtool::netdesc::max78000::{LoadRequest, load_max78000};
+use qtool::quant::ClipMethod;
 use qtool::train::checkpoint::peek_meta;
-use qtool::train::job::{self, DataSource, EvalJob, JobError, TrainJob};
 use qtool::train::qat;
 use qtool::train::run::Outcome;
 use std::path::{Path, PathBuf};
@@ -37,6 +40,7 @@ fn train_job(
     policy: Option<&Path>,
 ) -> TrainJob {
     TrainJob {
+        target: default_target(),
         network: net.to_path_buf(),
         data: source(data),
         recipe: recipe(epochs),
@@ -57,6 +61,7 @@ fn train_job(
 
 fn quantize_job(net: &Path, ckpt: &Path, out: &Path, method: ClipMethod) -> QuantizeJob {
     QuantizeJob {
+        target: default_target(),
         network: net.to_path_buf(),
         checkpoint: ckpt.to_path_buf(),
         out: out.to_path_buf(),
@@ -68,7 +73,8 @@ fn quantize_job(net: &Path, ckpt: &Path, out: &Path, method: ClipMethod) -> Quan
 
 /// `eval --quantized` predictions.
 fn eval_quantized(net: &Path, ckpt: &Path, data: DataSource) -> Vec<i64> {
-    job::evaluate(&EvalJob {
+    job::eval::evaluate(&EvalJob {
+        target: default_target(),
         network: net.to_path_buf(),
         checkpoint: ckpt.to_path_buf(),
         data,
@@ -90,7 +96,8 @@ fn simulate(net: &Path, ckpt: &Path, set: &ImageSet, shape: Option<Shape>) -> (V
         ..Default::default()
     })
     .unwrap();
-    let r = evaluate_simulator(&built.graph, set, SimOptions::default(), Progress::Quiet).unwrap();
+    let sim = Prepared::new(&built.graph).unwrap();
+    let r = evaluate_simulator(&sim, set, SimOptions::default(), Progress::Quiet).unwrap();
     (r.predictions, r.top1)
 }
 
@@ -102,7 +109,8 @@ fn test_set(data: &Path) -> ImageSet {
 fn qat_run(dir: &Path, data: &Path, net: &Path) -> (PathBuf, Outcome) {
     let policy = common::data::put(dir, "policy.yaml", POLICY.as_bytes());
     let run = dir.join("run");
-    let outcome = job::train(&train_job(&run, data, net, 3, Some(&policy)), &mut |_| {}).unwrap();
+    let outcome =
+        job::train::train(&train_job(&run, data, net, 3, Some(&policy)), &mut |_| {}).unwrap();
     (run, outcome)
 }
 
@@ -127,9 +135,9 @@ fn mixed_width_qat_quantizes_to_what_the_simulator_computes() {
         ClipMethod::MaxBitShift,
     );
     let report = quantize(&job).unwrap();
-    let bits: Vec<WeightBits> = report.rows.iter().map(|r| r.params.bits).collect();
+    let bits: Vec<WeightBits> = report.rows.iter().map(|r| r.bits).collect();
     assert_eq!(bits, [WeightBits::B8, WeightBits::B2, WeightBits::B4]);
-    assert!(report.table().contains("layer1"), "{}", report.table());
+    assert!(report.table.contains("layer1"), "{}", report.table);
 
     let set = test_set(&data);
     let ours = eval_quantized(&net, &out, source(&data));
@@ -152,7 +160,7 @@ fn mixed_width_qat_quantizes_to_what_the_simulator_computes() {
     );
     cfg.config = Some(bits);
     let r4 = quantize(&cfg).unwrap();
-    assert!(r4.rows.iter().all(|r| r.params.bits == WeightBits::B4));
+    assert!(r4.rows.iter().all(|r| r.bits == WeightBits::B4));
     assert_eq!(r4.warnings.len(), 2, "{:?}", r4.warnings);
     cfg.config = Some(common::data::put(
         dir.path(),
@@ -168,10 +176,7 @@ fn mixed_width_qat_quantizes_to_what_the_simulator_computes() {
 
     // The output exists: no overwrite without the flag; a quantized file is not quantized
     // twice; eval refuses to mix the modes.
-    assert!(matches!(
-        quantize(&job),
-        Err(QuantizeError::OutputExists { .. })
-    ));
+    assert!(matches!(quantize(&job), Err(JobError::OutputExists { .. })));
     let again = quantize_job(
         &net,
         &out,
@@ -181,6 +186,7 @@ fn mixed_width_qat_quantizes_to_what_the_simulator_computes() {
     let e = quantize(&again).unwrap_err();
     assert!(e.to_string().contains("already quantized"), "{e}");
     let mut ev = EvalJob {
+        target: default_target(),
         network: net.clone(),
         checkpoint: out.clone(),
         data: source(&data),
@@ -189,13 +195,13 @@ fn mixed_width_qat_quantizes_to_what_the_simulator_computes() {
         quantized: false,
     };
     assert!(matches!(
-        job::evaluate(&ev),
+        job::eval::evaluate(&ev),
         Err(JobError::Quantized { .. })
     ));
     ev.checkpoint = run.join("best.safetensors");
     ev.quantized = true;
     assert!(matches!(
-        job::evaluate(&ev),
+        job::eval::evaluate(&ev),
         Err(JobError::NotQuantized { .. })
     ));
 }
@@ -206,20 +212,20 @@ fn qat_run_resumed_after_the_switch_continues_exactly() {
     let (data, net) = setup(dir.path());
     let policy = common::data::put(dir.path(), "policy.yaml", POLICY.as_bytes());
     let full = dir.path().join("full");
-    job::train(
+    job::train::train(
         &train_job(&full, &data, &net, 3, Some(&policy)),
         &mut |_| {},
     )
     .unwrap();
     let part = dir.path().join("part");
-    job::train(
+    job::train::train(
         &train_job(&part, &data, &net, 2, Some(&policy)),
         &mut |_| {},
     )
     .unwrap();
     let mut resumed = train_job(&part, &data, &net, 3, None);
     resumed.resume_from = Some(part.join("latest.safetensors"));
-    job::train(&resumed, &mut |_| {}).unwrap();
+    job::train::train(&resumed, &mut |_| {}).unwrap();
     let read = |p: PathBuf| std::fs::read(p).unwrap();
     assert!(
         read(full.join("latest.safetensors")) == read(part.join("latest.safetensors")),
@@ -236,7 +242,7 @@ fn post_training_quantization_after_fuse_with_every_clip_method() {
     let (data, _) = setup(dir.path());
     let net = common::data::put(dir.path(), "tinybn.yaml", BN_NET.as_bytes());
     let run = dir.path().join("run");
-    job::train(&train_job(&run, &data, &net, 3, None), &mut |_| {}).unwrap();
+    job::train::train(&train_job(&run, &data, &net, 3, None), &mut |_| {}).unwrap();
     let float = run.join("best.safetensors");
     let e = quantize(&quantize_job(
         &net,
@@ -247,7 +253,8 @@ fn post_training_quantization_after_fuse_with_every_clip_method() {
     .unwrap_err();
     assert!(e.to_string().contains("run `qtool fuse` first"), "{e}");
     let fused = dir.path().join("fused.safetensors");
-    job::fuse(&job::FuseJob {
+    job::fuse::fuse(&job::fuse::FuseJob {
+        target: default_target(),
         network: net.clone(),
         checkpoint: float.clone(),
         out: fused.clone(),

@@ -5,8 +5,8 @@
 mod common;
 
 use assert_cmd::Command;
+use qtool::device::max78000::sim::{SimOptions, simulate};
 use qtool::device::max78000::{KatOptions, check_words, parse_sample_output, sample_output_words};
-use qtool::sim::{SimOptions, simulate};
 use std::path::{Path, PathBuf};
 
 /// izer options from CMD.txt that change the known-answer data, as qtool flags.

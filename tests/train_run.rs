@@ -7,14 +7,18 @@ mod common;
 use common::data::{labels_i64, npy, put};
 use common::tiny::{recipe, setup};
 use qtool::data::{DatasetKind, Normalization, Split, bundled_mnist_dir, load_mnist_split};
+use qtool::device::default_target;
 use qtool::eval::Progress;
+use qtool::jobs::eval::{EvalJob, evaluate};
+use qtool::jobs::train::{TrainJob, train};
+use qtool::jobs::{DataSource, JobError};
 use qtool::train::checkpoint::{EpochRecord, peek_meta};
-use qtool::train::job::{self, DataSource, EvalJob, JobError, TrainJob};
 use qtool::train::run::Outcome;
 use std::path::{Path, PathBuf};
 
 fn job(data: &Path, net: &Path, out: &Path, epochs: usize, threads: usize) -> TrainJob {
     TrainJob {
+        target: default_target(),
         network: net.to_path_buf(),
         data: DataSource {
             kind: DatasetKind::Npy,
@@ -34,7 +38,7 @@ fn job(data: &Path, net: &Path, out: &Path, epochs: usize, threads: usize) -> Tr
 
 fn run(j: &TrainJob) -> (Outcome, Vec<EpochRecord>) {
     let mut seen = Vec::new();
-    let out = job::train(j, &mut |r| seen.push(r.clone())).unwrap();
+    let out = train(j, &mut |r| seen.push(r.clone())).unwrap();
     (out, seen)
 }
 
@@ -68,7 +72,8 @@ fn a_run_writes_checkpoints_metrics_and_curves() {
     assert!(seen[2].train_loss < seen[0].train_loss, "{seen:?}");
 
     // `eval` of the best checkpoint reproduces the run's final test numbers.
-    let ev = job::evaluate(&EvalJob {
+    let ev = evaluate(&EvalJob {
+        target: default_target(),
         network: net.clone(),
         checkpoint: out.join("best.safetensors"),
         data: DataSource {
@@ -85,14 +90,14 @@ fn a_run_writes_checkpoints_metrics_and_curves() {
     assert!((ev.loss - outcome.test.loss).abs() < 1e-9);
 
     // The run directory is not reused without --overwrite.
-    let again = job::train(&job(&data, &net, &out, 1, 1), &mut |_| {});
+    let again = train(&job(&data, &net, &out, 1, 1), &mut |_| {});
     assert!(
         matches!(again, Err(JobError::OutDirExists { .. })),
         "{again:?}"
     );
     let mut j = job(&data, &net, &out, 1, 1);
     j.overwrite = true;
-    job::train(&j, &mut |_| {}).unwrap();
+    train(&j, &mut |_| {}).unwrap();
 }
 
 #[test]

@@ -4,7 +4,7 @@
 //! Owns the on-disk layout and its validation. Must not interpret the tensors (layer mapping,
 //! quantization arithmetic) and writes no timestamps: same content gives the same bytes.
 
-use crate::atomic::write_bytes_atomic;
+use crate::io::atomic::write_bytes_atomic;
 use crate::ir::QuantAttrs;
 use ndarray::{ArrayD, IxDyn};
 use safetensors::{Dtype, SafeTensors, tensor::TensorView};
@@ -109,6 +109,12 @@ pub enum NativeError {
 }
 
 impl NativeCheckpoint {
+    /// Whether `qtool quantize` wrote this checkpoint (the lifecycle stage a file records in
+    /// its metadata: quantized files carry their clipping method).
+    pub fn is_quantized(&self) -> bool {
+        self.meta.clipping_method.is_some()
+    }
+
     /// Serializes to safetensors bytes (deterministic: no timestamps, sorted layout).
     fn to_bytes(&self, path: &Path) -> Result<Vec<u8>, NativeError> {
         let invalid = |reason: String| NativeError::Invalid {

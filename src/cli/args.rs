@@ -1,20 +1,23 @@
 //! Flags shared by several subcommands.
 
-use clap::{Args, ValueEnum};
+use crate::device::{DEFAULT_DEVICE, IzerOptions};
+use crate::sim::SimOptions;
+use clap::Args;
 use std::path::PathBuf;
 
-/// Target accelerator.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum Device {
-    Max78000,
+/// `--device NAME`: the target accelerator, looked up in the device registry.
+#[derive(Debug, Args)]
+pub struct DeviceFlag {
+    /// Target device (`max78000`).
+    #[arg(long, value_name = "NAME", default_value = DEFAULT_DEVICE)]
+    pub device: String,
 }
 
 /// A quantized network: device, description and checkpoint.
 #[derive(Debug, Args)]
 pub struct QuantizedNetwork {
-    /// Target device.
-    #[arg(long, value_enum, ignore_case = true, default_value = "max78000")]
-    pub device: Device,
+    #[command(flatten)]
+    pub device: DeviceFlag,
     /// Network description (MAX78000 YAML).
     #[arg(long, short = 'n', value_name = "YAML", visible_alias = "config-file")]
     pub network: PathBuf,
@@ -44,15 +47,18 @@ pub struct IzerKatFlags {
 }
 
 impl IzerKatFlags {
-    pub fn kat(&self) -> crate::device::max78000::KatOptions {
-        crate::device::max78000::KatOptions {
+    /// These flags as izer options (the rest left unset).
+    pub fn izer(&self) -> IzerOptions {
+        IzerOptions {
             mlator: self.mlator,
             max_checklines: self.max_checklines,
+            avg_pool_rounding: self.avg_pool_rounding,
+            ..IzerOptions::default()
         }
     }
 
-    pub fn sim(&self) -> crate::sim::SimOptions {
-        crate::sim::SimOptions {
+    pub fn sim(&self) -> SimOptions {
+        SimOptions {
             avg_pool_rounding: self.avg_pool_rounding,
         }
     }

@@ -1,15 +1,9 @@
-//! `qtool convert`: flags (izer's spelling) → load + `crate::convert` → an output directory
+//! `qtool convert`: flags (izer's spelling) → [`crate::jobs::convert`] → an output directory
 //! written atomically.
 
-use super::args::{Device, IzerKatFlags, QuantizedNetwork};
-use crate::atomic::write_dir_atomic;
-use crate::checkpoint::npy;
-use crate::convert::{ConvertOptions, max78000_project};
-use crate::device::max78000 as dev;
-use crate::emit::max78000::ProjectOptions;
-use crate::load::{LoadRequest, load_max78000};
-use crate::netdesc::max78000::MapOptions;
-use crate::sim;
+use super::args::{IzerKatFlags, QuantizedNetwork};
+use crate::device::{ConvertRequest, IzerOptions};
+use crate::jobs::convert::ConvertJob;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use std::path::PathBuf;
@@ -121,10 +115,11 @@ pub struct ConvertArgs {
     pub project: IzerProjectFlags,
 }
 
-fn no_bias_layers(list: &Option<String>) -> Result<Vec<usize>> {
+/// `--no-bias [LIST]`: `(layers, all)`.
+fn no_bias_layers(list: &Option<String>) -> Result<(Vec<usize>, bool)> {
     match list.as_deref() {
-        None => Ok(Vec::new()),
-        Some("all") => Ok((0..dev::MAX78000.max_layers).collect()),
+        None => Ok((Vec::new(), false)),
+        Some("all") => Ok((Vec::new(), true)),
         Some(l) => l
             .split(',')
             .map(|t| {
@@ -132,7 +127,8 @@ fn no_bias_layers(list: &Option<String>) -> Result<Vec<usize>> {
                     .parse()
                     .with_context(|| format!("--no-bias: `{t}` is not a layer number"))
             })
-            .collect(),
+            .collect::<Result<_>>()
+            .map(|v| (v, false)),
     }
 }
 
@@ -147,36 +143,32 @@ fn boost(b: &Option<String>) -> Result<Option<(u32, u32)>> {
     }
 }
 
-fn project_options(a: &ConvertArgs, prefix: String) -> Result<ProjectOptions> {
+/// Every izer option of the command line.
+fn izer_options(a: &ConvertArgs) -> Result<IzerOptions> {
     let f = &a.project;
-    let riscv = f.riscv || f.riscv_debug;
-    if f.fast_fifo && !riscv {
-        bail!("--fast-fifo requires --riscv (the fast FIFO belongs to the RISC-V core)");
-    }
-    let command_line = std::env::args().collect::<Vec<_>>().join(" ");
-    Ok(ProjectOptions {
-        prefix,
-        command_line,
+    let (no_bias, no_bias_all) = no_bias_layers(&f.no_bias)?;
+    Ok(IzerOptions {
+        no_bias,
+        no_bias_all,
+        stop_after: f.stop_after,
+        input_offset: f.input_offset,
         softmax: f.softmax,
-        fifo: f.fifo || f.fast_fifo,
+        fifo: f.fifo,
         fast_fifo: f.fast_fifo,
-        mlator: a.izer.mlator,
-        unload: !f.no_unload,
-        kat: !f.no_kat,
+        no_unload: f.no_unload,
+        no_kat: f.no_kat,
         timer: f.timer,
         boost: boost(&f.boost)?,
         energy: f.energy,
-        riscv,
+        riscv: f.riscv,
         riscv_debug: f.riscv_debug,
-        compact_data: true,
-        mexpress: true,
-        avg_pool_rounding: a.izer.avg_pool_rounding,
-        board_name: f.board_name.clone(),
+        board_name: Some(f.board_name.clone()),
+        ..a.izer.izer()
     })
 }
 
-pub fn run(a: &ConvertArgs, quiet: bool) -> Result<ExitCode> {
-    let Device::Max78000 = a.net.device;
+pub fn run(a: &ConvertArgs, ctx: &super::Context) -> Result<ExitCode> {
+    let target = ctx.target(&a.net.device.device)?;
     let out = match (&a.out, &a.test_dir) {
         (Some(o), _) => o.clone(),
         (None, Some(t)) => match &a.prefix {
@@ -191,53 +183,34 @@ pub fn run(a: &ConvertArgs, quiet: bool) -> Result<ExitCode> {
             .file_name()
             .map_or("cnn".into(), |n| n.to_string_lossy().into_owned()),
     };
-    if out.exists() && !a.overwrite {
-        bail!("{}: exists; pass --overwrite to replace it", out.display());
-    }
-    let opts = ConvertOptions {
-        project: project_options(a, prefix)?,
-        kat: a.izer.kat(),
-        sim: a.izer.sim(),
-        headers_only: a.headers_only,
-    };
-    let req = LoadRequest {
+    let job = ConvertJob {
         network: a.net.network.clone(),
-        checkpoint: Some(a.net.checkpoint.clone()),
-        sample_input: Some(a.sample_input.clone()),
-        map: MapOptions {
-            no_bias: no_bias_layers(&a.project.no_bias)?,
-            ..MapOptions::default()
+        checkpoint: a.net.checkpoint.clone(),
+        sample_input: a.sample_input.clone(),
+        out: out.clone(),
+        overwrite: a.overwrite,
+        display_checkpoint: a.display_checkpoint && !ctx.quiet,
+        request: ConvertRequest {
+            prefix,
+            command_line: std::env::args().collect::<Vec<_>>().join(" "),
+            headers_only: a.headers_only,
+            verbose: a.verbose && !ctx.quiet,
+            izer: izer_options(a)?,
         },
-        stop_after: a.project.stop_after,
-        input_offset: a.project.input_offset,
-        ..Default::default()
     };
-    let built = load_max78000(&req)?;
-    for w in &built.warnings {
-        tracing::warn!("{w}");
+    let outcome = crate::jobs::convert::convert(target.as_ref(), &job)?;
+    if let Some(text) = &outcome.display {
+        super::print_stdout(text)?;
     }
-    let graph = &built.graph;
-    let network = a.net.network.display().to_string();
-    dev::check_graph(graph).map_err(|e| anyhow::anyhow!("{network}: {e}"))?;
-    let input = sim::input_tensor(&npy::read_i64_with_rank(&a.sample_input, &[2, 3])?)
-        .with_context(|| a.sample_input.display().to_string())?;
-    let files = max78000_project(graph, &input, &opts).with_context(|| network.clone())?;
-    if a.display_checkpoint && !quiet {
-        super::print_stdout(&crate::inspect::render_text(
-            &crate::inspect::inspect_max78000(graph, Vec::new()),
+    if !outcome.verbose.is_empty() {
+        super::print_stdout(&outcome.verbose)?;
+    }
+    if !ctx.quiet {
+        super::print_stdout(&format!(
+            "wrote {} ({})\n",
+            out.display(),
+            outcome.files.join(", ")
         ))?;
-    }
-    if a.verbose && !quiet {
-        let map = dev::allocate_kernels(graph, &dev::MAX78000)?;
-        super::print_stdout(&format!("Kernel map:\n{}", map.render()))?;
-    }
-    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).with_context(|| parent.display().to_string())?;
-    }
-    write_dir_atomic(&out, &files, a.overwrite).with_context(|| out.display().to_string())?;
-    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
-    if !quiet {
-        super::print_stdout(&format!("wrote {} ({})\n", out.display(), names.join(", ")))?;
     }
     Ok(ExitCode::SUCCESS)
 }

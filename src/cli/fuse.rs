@@ -1,6 +1,7 @@
 //! `qtool fuse`: flags → batch-norm folding of a float checkpoint → a one-line summary.
 
-use crate::train::job::{self, FuseJob};
+use super::args::DeviceFlag;
+use crate::jobs::fuse::{FuseJob, fuse};
 use anyhow::{Result, anyhow};
 use clap::Args;
 use std::path::PathBuf;
@@ -9,6 +10,8 @@ use std::process::ExitCode;
 /// Flags of `qtool fuse`.
 #[derive(Debug, Args)]
 pub struct FuseArgs {
+    #[command(flatten)]
+    pub device: DeviceFlag,
     /// Network description (MAX78000 YAML).
     #[arg(long, value_name = "YAML")]
     pub network: PathBuf,
@@ -23,8 +26,9 @@ pub struct FuseArgs {
     pub overwrite: bool,
 }
 
-pub fn run(a: &FuseArgs) -> Result<ExitCode> {
-    let folded = job::fuse(&FuseJob {
+pub fn run(a: &FuseArgs, ctx: &super::Context) -> Result<ExitCode> {
+    let folded = fuse(&FuseJob {
+        target: ctx.target(&a.device.device)?,
         network: a.network.clone(),
         checkpoint: a.checkpoint.clone(),
         out: a.out.clone(),

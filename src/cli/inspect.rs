@@ -1,9 +1,8 @@
-//! `qtool inspect`: flags → `load` + `inspect` → stdout.
+//! `qtool inspect`: flags → [`crate::jobs::inspect`] → stdout.
 
-use super::args::Device;
-use crate::device::max78000;
+use super::args::DeviceFlag;
+use crate::device::LoadRequest;
 use crate::ir::{Dims, Shape};
-use crate::load::{LoadRequest, load_max78000};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use std::path::PathBuf;
@@ -17,9 +16,8 @@ pub struct InspectArgs {
     /// Quantized checkpoint (`.pth.tar` from ai8x-training, or qtool `.safetensors`).
     #[arg(long, short = 'c', value_name = "FILE")]
     pub checkpoint: Option<PathBuf>,
-    /// Target device.
-    #[arg(long, value_enum, default_value = "max78000")]
-    pub device: Device,
+    #[command(flatten)]
+    pub device: DeviceFlag,
     /// Sample input `.npy` ([C,H,W] or [C,L]) that fixes the input shape.
     #[arg(long, value_name = "NPY")]
     pub sample_input: Option<PathBuf>,
@@ -50,8 +48,8 @@ fn parse_shape(s: &str) -> Result<Shape> {
     }
 }
 
-pub fn run(a: &InspectArgs) -> Result<ExitCode> {
-    let Device::Max78000 = a.device;
+pub fn run(a: &InspectArgs, ctx: &super::Context) -> Result<ExitCode> {
+    let target = ctx.target(&a.device.device)?;
     let req = LoadRequest {
         network: a.network.clone(),
         checkpoint: a.checkpoint.clone(),
@@ -59,18 +57,7 @@ pub fn run(a: &InspectArgs) -> Result<ExitCode> {
         input_shape: a.input_shape.as_deref().map(parse_shape).transpose()?,
         ..Default::default()
     };
-    let built = load_max78000(&req)?;
-    for w in &built.warnings {
-        tracing::warn!("{w}");
-    }
-    max78000::check_graph(&built.graph)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", a.network.display()))?;
-    let report = crate::inspect::inspect_max78000(&built.graph, built.warnings);
-    let text = if a.json {
-        serde_json::to_string_pretty(&report)? + "\n"
-    } else {
-        crate::inspect::render_text(&report)
-    };
-    super::print_stdout(&text)?;
+    let report = crate::jobs::inspect::inspect(target.as_ref(), &req)?;
+    super::print_stdout(if a.json { &report.json } else { &report.text })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -12,8 +12,11 @@ mod sample;
 mod sim;
 mod train;
 
+use crate::device::{Registry, Target};
 use clap::{Parser, Subcommand};
+use std::ffi::OsString;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 /// Train, quantize and deploy small CNNs bit-exactly on ultra-low-power CNN accelerators.
 #[derive(Debug, Parser)]
@@ -62,7 +65,20 @@ pub enum Command {
     Sample(sample::SampleArgs),
 }
 
-/// Entry point of the binary.
+/// What every command gets besides its flags: the devices it can target and `--quiet`.
+pub struct Context<'a> {
+    pub registry: &'a Registry,
+    pub quiet: bool,
+}
+
+impl Context<'_> {
+    /// The target named by `--device`.
+    fn target(&self, name: &str) -> anyhow::Result<Arc<dyn Target>> {
+        Ok(self.registry.get(name)?)
+    }
+}
+
+/// Entry point of the binary: the command line of this process, the built-in devices.
 pub fn main() -> ExitCode {
     std::panic::set_hook(Box::new(|info| {
         let what = info
@@ -75,7 +91,17 @@ pub fn main() -> ExitCode {
             what.unwrap_or("panic")
         );
     }));
-    let cli = match Cli::try_parse() {
+    run_with(std::env::args_os(), &Registry::builtin())
+}
+
+/// Run one command line (`args[0]` is the program name) against the devices of `registry`;
+/// the exit code the binary would return.
+pub fn run_with<I, T>(args: I, registry: &Registry) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
         Err(e) => {
             if let Some(flag) = unsupported_izer_option(&e) {
@@ -91,14 +117,18 @@ pub fn main() -> ExitCode {
         }
     };
     init_logging(cli.quiet);
+    let ctx = Context {
+        registry,
+        quiet: cli.quiet,
+    };
     let result = match &cli.command {
-        Command::Inspect(a) => inspect::run(a),
-        Command::Sim(a) => sim::run(a, cli.quiet),
-        Command::Convert(a) => convert::run(a, cli.quiet),
-        Command::Train(a) => train::run_train(a, cli.quiet),
-        Command::Eval(a) => train::run_eval(a),
-        Command::Fuse(a) => fuse::run(a),
-        Command::Quantize(a) => quantize::run(a, cli.quiet),
+        Command::Inspect(a) => inspect::run(a, &ctx),
+        Command::Sim(a) => sim::run(a, &ctx),
+        Command::Convert(a) => convert::run(a, &ctx),
+        Command::Train(a) => train::run_train(a, &ctx),
+        Command::Eval(a) => train::run_eval(a, &ctx),
+        Command::Fuse(a) => fuse::run(a, &ctx),
+        Command::Quantize(a) => quantize::run(a, &ctx),
         Command::Sample(a) => sample::run(a),
     };
     match result {

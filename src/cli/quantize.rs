@@ -1,8 +1,8 @@
 //! `qtool quantize`: flags → quantized checkpoint → the per-layer table.
 
-use super::args::Device;
-use crate::quant::max78000::ClipMethod;
-use crate::quantize::{self, QuantizeJob};
+use super::args::DeviceFlag;
+use crate::jobs::quantize::{QuantizeJob, quantize};
+use crate::quant::ClipMethod;
 use anyhow::{Result, anyhow};
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
@@ -26,9 +26,8 @@ pub enum ClipFlag {
 /// Flags of `qtool quantize`.
 #[derive(Debug, Args)]
 pub struct QuantizeArgs {
-    /// Target device.
-    #[arg(long, value_enum, ignore_case = true, default_value = "max78000")]
-    pub device: Device,
+    #[command(flatten)]
+    pub device: DeviceFlag,
     /// Network description (MAX78000 YAML); its per-layer `quantization` keys set widths.
     #[arg(long, short = 'n', value_name = "YAML")]
     pub network: PathBuf,
@@ -55,8 +54,8 @@ pub struct QuantizeArgs {
     pub config: Option<PathBuf>,
 }
 
-pub fn run(a: &QuantizeArgs, quiet: bool) -> Result<ExitCode> {
-    let Device::Max78000 = a.device;
+pub fn run(a: &QuantizeArgs, ctx: &super::Context) -> Result<ExitCode> {
+    let target = ctx.target(&a.device.device)?;
     if !(a.scale.is_finite() && a.scale > 0.0) {
         return Err(anyhow!("--scale {}: must be a positive number", a.scale));
     }
@@ -70,7 +69,8 @@ pub fn run(a: &QuantizeArgs, quiet: bool) -> Result<ExitCode> {
         ClipFlag::Avgmax => ClipMethod::AvgMax,
         ClipFlag::Stddev => ClipMethod::StdDev(a.stddev),
     };
-    let report = quantize::quantize(&QuantizeJob {
+    let report = quantize(&QuantizeJob {
+        target,
         network: a.network.clone(),
         checkpoint: a.checkpoint.clone(),
         out: a.out.clone(),
@@ -79,15 +79,18 @@ pub fn run(a: &QuantizeArgs, quiet: bool) -> Result<ExitCode> {
         config: a.config.clone(),
     })
     .map_err(|e| anyhow!(e))?;
-    if !quiet {
-        for w in &report.warnings {
-            eprintln!("warning: {w}");
-        }
+    if !ctx.quiet {
+        eprint!("{}", warning_lines(&report.warnings));
     }
     super::print_stdout(&format!(
         "{}quantized checkpoint ({method}): {}\n",
-        report.table(),
+        report.table,
         a.out.display()
     ))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `warning: …` lines for the warnings of a job.
+fn warning_lines(warnings: &[String]) -> String {
+    warnings.iter().map(|w| format!("warning: {w}\n")).collect()
 }

@@ -2,9 +2,8 @@
 //! `convert` and `sim` read for the known-answer test.
 
 use super::train::DataFlags;
-use crate::checkpoint::npy;
-use crate::data::{Normalization, Split, load_dataset};
-use anyhow::{Result, anyhow};
+use crate::jobs::sample::{SampleJob, sample};
+use anyhow::Result;
 use clap::Args;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -26,31 +25,16 @@ pub struct SampleArgs {
 }
 
 pub fn run(a: &SampleArgs) -> Result<ExitCode> {
-    if a.out.exists() && !a.overwrite {
-        return Err(anyhow!(
-            "{}: exists (pass --overwrite to replace it)",
-            a.out.display()
-        ));
-    }
-    let src = a.data.source();
-    let test = load_dataset(src.kind, &src.dir, Split::Test).map_err(|e| anyhow!(e))?;
-    if a.index >= test.len() {
-        return Err(anyhow!(
-            "{}: --index {}: the test split has {} images",
-            src.dir.display(),
-            a.index,
-            test.len()
-        ));
-    }
-    let codes = Normalization::Ai8x
-        .codes(test.image(a.index))
-        .expect("ai8x normalization has integer codes");
-    npy::write_i64(&a.out, &codes.into_dyn()).map_err(|e| anyhow!(e))?;
+    let label = sample(&SampleJob {
+        data: a.data.source(),
+        index: a.index,
+        out: a.out.clone(),
+        overwrite: a.overwrite,
+    })?;
     super::print_stdout(&format!(
-        "{}: test image {} (label {}), ai8x-normalized\n",
+        "{}: test image {} (label {label}), ai8x-normalized\n",
         a.out.display(),
         a.index,
-        test.labels[a.index]
     ))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -1,16 +1,10 @@
-//! `qtool sim`: flags → load + simulate → files and a verdict.
+//! `qtool sim`: flags → [`crate::jobs::sim`] → files and a verdict.
 
-use super::args::{Device, IzerKatFlags, QuantizedNetwork};
-use crate::atomic::write_bytes_atomic;
-use crate::checkpoint::npy;
-use crate::device::max78000 as kat;
+use super::args::{IzerKatFlags, QuantizedNetwork};
 use crate::eval::Progress;
-use crate::ir::{Graph, Op};
-use crate::load::{LoadRequest, load_max78000};
-use crate::sim;
-use anyhow::{Context, Result, bail};
+use crate::jobs::sim::{SimEvalJob, SimJob, Verdict};
+use anyhow::{Result, bail};
 use clap::Args;
-use ndarray::{Array3, ArrayD};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -56,53 +50,25 @@ pub struct SimArgs {
     pub predictions: Option<PathBuf>,
 }
 
-/// The final output as `--output` writes it.
-fn final_output(graph: &Graph, out: &Array3<i64>) -> ArrayD<i64> {
-    let last = graph.nodes.last();
-    let (c, h, w) = out.dim();
-    match last.map(|n| &n.op) {
-        Some(Op::Linear { .. }) if h * w == 1 => out
-            .clone()
-            .into_shape_with_order(c)
-            .map(|a| a.into_dyn())
-            .unwrap_or_else(|_| out.clone().into_dyn()),
-        Some(Op::Conv1d(_)) if w == 1 => out
-            .clone()
-            .into_shape_with_order((c, h))
-            .map(|a| a.into_dyn())
-            .unwrap_or_else(|_| out.clone().into_dyn()),
-        _ => out.clone().into_dyn(),
-    }
-}
-
 /// `--evaluate`: the test split through the simulator.
-fn evaluate(a: &SimArgs, quiet: bool) -> Result<ExitCode> {
-    let dir = a
-        .data
-        .clone()
-        .unwrap_or_else(crate::data::bundled_mnist_dir);
-    let set = crate::data::load_mnist_split(&dir, crate::data::Split::Test)?;
-    let (c, h, w) = set.chw();
-    let req = LoadRequest {
+fn evaluate(a: &SimArgs, ctx: &super::Context) -> Result<ExitCode> {
+    let target = ctx.target(&a.net.device.device)?;
+    let job = SimEvalJob {
         network: a.net.network.clone(),
-        checkpoint: Some(a.net.checkpoint.clone()),
-        input_shape: Some(crate::ir::Shape::d2(c, h, w)),
-        ..Default::default()
+        checkpoint: a.net.checkpoint.clone(),
+        data: a
+            .data
+            .clone()
+            .unwrap_or_else(crate::data::bundled_mnist_dir),
+        sim: a.izer.sim(),
+        predictions: a.predictions.clone(),
+        progress: if ctx.quiet {
+            Progress::Quiet
+        } else {
+            Progress::Bar
+        },
     };
-    let built = load_max78000(&req)?;
-    crate::device::max78000::check_graph(&built.graph)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", a.net.network.display()))?;
-    let progress = if quiet {
-        Progress::Quiet
-    } else {
-        Progress::Bar
-    };
-    let opts = a.izer.sim();
-    let report = crate::eval::evaluate_simulator(&built.graph, &set, opts, progress)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
-    if let Some(p) = &a.predictions {
-        crate::eval::write_predictions(p, &report)?;
-    }
+    let report = crate::jobs::sim::evaluate(target.as_ref(), &job)?;
     let text = if a.json {
         let v = serde_json::json!({
             "top1": 100.0 * report.top1,
@@ -120,65 +86,38 @@ fn evaluate(a: &SimArgs, quiet: bool) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn run(a: &SimArgs, quiet: bool) -> Result<ExitCode> {
-    let Device::Max78000 = a.net.device;
+pub fn run(a: &SimArgs, ctx: &super::Context) -> Result<ExitCode> {
     if a.evaluate {
-        return evaluate(a, quiet);
+        return evaluate(a, ctx);
     }
-    let Some(input_path) = &a.input else {
+    let target = ctx.target(&a.net.device.device)?;
+    let Some(input) = &a.input else {
         bail!("--input is required")
     };
-    let req = LoadRequest {
+    let job = SimJob {
         network: a.net.network.clone(),
-        checkpoint: Some(a.net.checkpoint.clone()),
-        sample_input: Some(input_path.clone()),
-        ..Default::default()
+        checkpoint: a.net.checkpoint.clone(),
+        input: input.clone(),
+        output: a.output.clone(),
+        log_intermediate: a.log_intermediate.clone(),
+        write_kat: a.write_kat.clone(),
+        expect: a.expect.clone(),
+        izer: a.izer.izer(),
     };
-    let built = load_max78000(&req)?;
-    for w in &built.warnings {
-        tracing::warn!("{w}");
-    }
-    crate::device::max78000::check_graph(&built.graph)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", a.net.network.display()))?;
-    let sample = npy::read_i64_with_rank(input_path, &[2, 3])?;
-    let input = sim::input_tensor(&sample).with_context(|| input_path.display().to_string())?;
-    let opts = a.izer.sim();
-    let prepared = sim::Prepared::new(&built.graph)?;
-    let result = prepared.run(&input, opts, a.log_intermediate.is_some())?;
-    if let Some(dir) = &a.log_intermediate {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("{}: cannot create", dir.display()))?;
-        sim::write_intermediate(dir, &built.graph, &result.traces)?;
-    }
-    let last = result.outputs.last().context("the network has no layers")?;
-    if let Some(path) = &a.output {
-        npy::write_i64(path, &final_output(&built.graph, last))?;
-    }
-    let kat = a.izer.kat();
-    let words = kat::sample_output_words(
-        &kat::check_words(&built.graph, &result.outputs, &kat)?,
-        &kat,
-    );
-    if let Some(path) = &a.write_kat {
-        write_bytes_atomic(path, kat::render_sample_output(&words).as_bytes())
-            .with_context(|| format!("{}: cannot write", path.display()))?;
-    }
-    if let Some(path) = &a.expect {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("{}: cannot read", path.display()))?;
-        let expected = kat::parse_sample_output(&text, &path.display().to_string())?;
-        return Ok(match kat::compare(&expected, &words) {
-            Ok(n) => {
-                super::print_stdout(&format!("KAT passed ({n} values)\n"))?;
-                ExitCode::SUCCESS
-            }
-            Err(m) => {
-                eprintln!("KAT failed: {m}");
-                ExitCode::from(1)
-            }
-        });
-    }
-    let text: Vec<String> = last.iter().map(i64::to_string).collect();
-    super::print_stdout(&format!("output: {}\n", text.join(" ")))?;
-    Ok(ExitCode::SUCCESS)
+    let outcome = crate::jobs::sim::simulate(target.as_ref(), &job)?;
+    Ok(match outcome.verdict {
+        Some(Verdict::Passed(n)) => {
+            super::print_stdout(&format!("KAT passed ({n} values)\n"))?;
+            ExitCode::SUCCESS
+        }
+        Some(Verdict::Failed(m)) => {
+            eprintln!("KAT failed: {m}");
+            ExitCode::from(1)
+        }
+        None => {
+            let text: Vec<String> = outcome.output.iter().map(i64::to_string).collect();
+            super::print_stdout(&format!("output: {}\n", text.join(" ")))?;
+            ExitCode::SUCCESS
+        }
+    })
 }

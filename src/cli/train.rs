@@ -1,9 +1,12 @@
 //! `qtool train` and `qtool eval`: flags → a training or evaluation job → printed results.
 
+use super::args::DeviceFlag;
 use crate::data::{DatasetKind, Normalization, bundled_mnist_dir};
 use crate::eval::Progress;
+use crate::jobs::eval::{EvalJob, evaluate};
+use crate::jobs::train::{TrainJob, default_run_dir, train};
+use crate::jobs::{DataSource, JobError};
 use crate::train::checkpoint::EpochRecord;
-use crate::train::job::{self, DataSource, EvalJob, JobError, TrainJob};
 use crate::train::optim::OptimizerKind;
 use crate::train::qat;
 use crate::train::recipe::Recipe;
@@ -52,6 +55,8 @@ pub enum OptimizerFlag {
 /// Flags of `qtool train`.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
+    #[command(flatten)]
+    pub device: DeviceFlag,
     /// Network description (MAX78000 YAML, training keys allowed).
     #[arg(long, value_name = "YAML")]
     pub network: PathBuf,
@@ -187,13 +192,13 @@ fn epoch_line(r: &EpochRecord, epochs: usize) -> String {
     )
 }
 
-pub fn run_train(a: &TrainArgs, quiet: bool) -> Result<ExitCode> {
+pub fn run_train(a: &TrainArgs, ctx: &super::Context) -> Result<ExitCode> {
+    let quiet = ctx.quiet;
+    let target = ctx.target(&a.device.device)?;
     let recipe = a.recipe().map_err(|e| anyhow!(e))?;
-    let out_dir = a
-        .out
-        .clone()
-        .unwrap_or_else(|| job::default_run_dir(&a.network));
+    let out_dir = a.out.clone().unwrap_or_else(|| default_run_dir(&a.network));
     let job = TrainJob {
+        target,
         network: a.network.clone(),
         data: a.data.source(),
         recipe: recipe.clone(),
@@ -213,7 +218,7 @@ pub fn run_train(a: &TrainArgs, quiet: bool) -> Result<ExitCode> {
             eprintln!("{}", epoch_line(r, epochs));
         }
     };
-    let outcome = job::train(&job, &mut on_epoch).map_err(|e| anyhow!(e))?;
+    let outcome = train(&job, &mut on_epoch).map_err(|e| anyhow!(e))?;
     let best = outcome
         .meta
         .best_epoch
@@ -234,6 +239,8 @@ pub fn run_train(a: &TrainArgs, quiet: bool) -> Result<ExitCode> {
 /// Flags of `qtool eval`.
 #[derive(Debug, Args)]
 pub struct EvalArgs {
+    #[command(flatten)]
+    pub device: DeviceFlag,
     /// Network description (MAX78000 YAML).
     #[arg(long, value_name = "YAML")]
     pub network: PathBuf,
@@ -260,8 +267,9 @@ pub struct EvalArgs {
     pub quantized: bool,
 }
 
-pub fn run_eval(a: &EvalArgs) -> Result<ExitCode> {
+pub fn run_eval(a: &EvalArgs, ctx: &super::Context) -> Result<ExitCode> {
     let job = EvalJob {
+        target: ctx.target(&a.device.device)?,
         network: a.network.clone(),
         checkpoint: a.checkpoint.clone(),
         data: a.data.source(),
@@ -269,7 +277,7 @@ pub fn run_eval(a: &EvalArgs) -> Result<ExitCode> {
         threads: a.data.threads.map(usize::from),
         quantized: a.quantized,
     };
-    let result = job::evaluate(&job).map_err(|e| anyhow!(e))?;
+    let result = evaluate(&job).map_err(|e| anyhow!(e))?;
     if let Some(p) = &a.predictions {
         crate::eval::write_predictions(p, &result.report)?;
     }

@@ -28,7 +28,7 @@ pub use mnist::{Split, bundled_mnist_dir, load_mnist_split};
 pub use normalize::Normalization;
 pub use split::split_train_val;
 
-use crate::checkpoint::npy::NpyError;
+use crate::io::npy::NpyError;
 use std::io;
 use thiserror::Error;
 

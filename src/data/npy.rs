@@ -3,11 +3,11 @@
 //!
 //! Owns the pair's shapes, dtypes and count check. The class count is the largest label + 1,
 //! so labels must lie in `0..=255`. Must not parse the `.npy` container itself
-//! (`crate::checkpoint::npy` does) or normalize pixels.
+//! (`crate::io::npy` does) or normalize pixels.
 
 use super::image_set::{check_counts, check_labels};
 use super::{DataError, ImageSet, Split};
-use crate::checkpoint::npy::{read_i64_with_rank, read_u8};
+use crate::io::npy::{read_i64_with_rank, read_u8};
 use ndarray::{Array4, Axis, Ix3, Ix4};
 use std::path::Path;
 

@@ -1,41 +1,28 @@
-//! Device knowledge, one sub-module per accelerator: limits, memory maps, placement.
+//! Devices: the [`Target`] seam every job talks to, the registry that finds a target by
+//! `--device`, and one folder per accelerator with all of its knowledge (limits, placement,
+//! arithmetic, file formats).
 //!
-//! The IR carries a device's placement data in the typed annexes defined here; everything
-//! else about a device stays inside its own sub-module.
+//! A placed graph keeps a device's data in the IR's opaque annex ([`crate::ir::Annex`]); only
+//! that device reads it.
+//!
+//! Adding a device `foo`:
+//! 1. `src/device/foo/` with a type implementing [`Target`] (load + check a description,
+//!    inspect report, simulator, and as far as the device has them: QAT scheme, quantize,
+//!    known-answer format, convert);
+//! 2. its description front end in `src/netdesc/foo/`, fake quantization in `src/quant/foo/`,
+//!    emitters in `src/emit/foo/`, as it needs them;
+//! 3. one line in [`Registry::builtin`].
+//!
+//! Nothing outside those folders names the device.
 
 pub mod max78000;
+mod options;
+mod registry;
+mod target;
 
-/// Per-node device placement.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub enum DeviceAnnex {
-    /// Not placed on any device (training graph).
-    #[default]
-    None,
-    Max78000(Box<max78000::Placement>),
-}
-
-impl DeviceAnnex {
-    pub fn max78000(&self) -> Option<&max78000::Placement> {
-        match self {
-            DeviceAnnex::Max78000(p) => Some(p),
-            DeviceAnnex::None => None,
-        }
-    }
-}
-
-/// Whole-network device settings.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub enum GraphAnnex {
-    #[default]
-    None,
-    Max78000(Box<max78000::NetworkPlacement>),
-}
-
-impl GraphAnnex {
-    pub fn max78000(&self) -> Option<&max78000::NetworkPlacement> {
-        match self {
-            GraphAnnex::Max78000(p) => Some(p),
-            GraphAnnex::None => None,
-        }
-    }
-}
+pub use options::IzerOptions;
+pub use registry::{DEFAULT_DEVICE, Registry, UnknownDevice, default_target};
+pub use target::{
+    ConvertRequest, KnownAnswer, LoadRequest, Loaded, Project, QuantizeRequest, Quantized,
+    QuantizedLayer, Report, Target, TargetError,
+};

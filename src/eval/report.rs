@@ -4,7 +4,7 @@
 //! Owns only presentation and output. Must not compute any statistic (that is `super`).
 
 use super::EvalReport;
-use crate::checkpoint::npy::{NpyError, write_i64};
+use crate::io::npy::{NpyError, write_i64};
 use ndarray::Array1;
 use std::fmt::{self, Write as _};
 use std::path::Path;

@@ -1,7 +1,7 @@
 //! Tests of the evaluation harness with fake predictors on generated inputs.
 
 use super::*;
-use crate::checkpoint::npy::read_i64;
+use crate::io::npy::read_i64;
 use ndarray::{Array3, arr1};
 
 /// Input `i` is a 1×1×1 array holding `i`, so a fake predictor can look up its scores.

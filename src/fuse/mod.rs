@@ -2,11 +2,10 @@
 //!
 //! Owns the folding arithmetic (ai8x's `fuse_bn_layers`, `qat.md` §6): per output channel
 //! `s = γ·k / √(var + ε)`, `W' = W·s`, `B' = (B − mean)·s + β·k`, with `k` the node's batch-norm
-//! output scale (¼ on MAX78000 layers, where the forward pass divides batch norm's output by
-//! 4; 1 elsewhere). Running statistics are used, never batch statistics; a missing γ/β counts
+//! output scale from its training rules (¼ on MAX78000 layers, where the forward pass divides
+//! batch norm's output by 4; 1 elsewhere). Running statistics are used, never batch statistics; a missing γ/β counts
 //! as 1/0. Must not quantize, and must not read or write files.
 
-use crate::device::max78000::training::bn_output_scale;
 use crate::ir::{Graph, Node, Op};
 use ndarray::{Array1, Axis};
 use thiserror::Error;
@@ -71,7 +70,7 @@ pub fn fold_batchnorm(graph: &mut Graph) -> Result<usize, FuseError> {
                 expected: channels,
             });
         }
-        let k = bn_output_scale(node);
+        let k = node.training.bn_output_scale;
         let gamma = bn.gamma.clone().unwrap_or_else(|| Array1::ones(channels));
         let beta = bn.beta.clone().unwrap_or_else(|| Array1::zeros(channels));
         let s: Array1<f32> = (0..channels)

@@ -3,10 +3,10 @@
 //! Owns whole-graph invariants (edges point backwards, shapes agree along edges). Must not
 //! know how a graph was loaded or where it will run.
 
+use super::annex::Annex;
 use super::infer::{ShapeError, infer_node};
 use super::node::{Node, NodeId, Source};
 use super::shape::Shape;
-use crate::device::GraphAnnex;
 
 /// A network: nodes in execution order with explicit input edges.
 #[derive(Debug, Clone)]
@@ -20,7 +20,8 @@ pub struct Graph {
     pub nodes: Vec<Node>,
     /// Nodes whose outputs are network outputs (the last node if nothing else is marked).
     pub outputs: Vec<NodeId>,
-    pub annex: GraphAnnex,
+    /// Whole-network data of the placing device (see [`Annex`]).
+    pub annex: Annex,
 }
 
 impl Graph {

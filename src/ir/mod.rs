@@ -1,17 +1,46 @@
 //! The graph IR every stage reads and writes: front ends build it, passes transform it,
-//! back ends consume it. No stage talks to another except through these types.
+//! back ends consume it. No stage talks to another except through these types, and the IR
+//! knows no device, scheme, file format or trainer.
+//!
+//! # The life of a model
+//!
+//! ```text
+//!  description ──load──▶ Float ──train──▶ Float ──fuse──▶ Folded ──quantize──▶ Quantized
+//!  (+ checkpoint)          │                 (BN)           │      ▲                 │
+//!                          └──── train --quant-w/--quant-act ┴─▶ Qat ─┘                │
+//!                                                                         place ▼
+//!                                               emitted project ◀──convert── Placed
+//! ```
+//!
+//! - **Float**: float parameters (or none yet), batch norm still a separate stage; every node
+//!   carries its device's [`TrainingRules`] (output range, batch-norm conventions, init).
+//! - **Folded**: batch norm folded into the operators (`crate::fuse`); nothing left to fold.
+//! - **Qat**: folded, a scheme's widths recorded in [`QuantAttrs`], parameters still float and
+//!   fake-quantized while training (`crate::quant`).
+//! - **Quantized**: integer weights and biases, widths and output shifts — what a simulator
+//!   and an emitter read (a device's `quantize`, or a quantized checkpoint mapped on load).
+//! - **Placed**: quantized, and every node's [`Annex`] holds the device's placement.
+//! - **Emitted**: files written from a placed graph; outside the IR.
+//!
+//! [`Graph::stage`] tells which stage a graph is in; checkpoints record theirs in their
+//! metadata (`crate::checkpoint::native`).
 
+mod annex;
 mod graph;
 mod infer;
+mod lifecycle;
 mod node;
 pub mod params;
-mod quant;
+mod quantization;
 mod shape;
 
+pub use annex::{Annex, AnnexData};
 pub use graph::Graph;
 pub use infer::{ShapeError, infer_node, is_one_dimensional};
+pub use lifecycle::Stage;
 pub use node::{
     Activation, BatchNorm, Conv, Eltwise, EltwiseOp, Node, NodeId, Op, Pool, PoolKind, Source,
+    TrainingRules, WeightInit,
 };
-pub use quant::{ActQuant, QuantAttrs, QuantScheme, WeightBits};
+pub use quantization::{ActQuant, QuantAttrs, QuantScheme, WeightBits};
 pub use shape::{Dims, Shape};

@@ -1,12 +1,12 @@
 //! One node of the graph IR: a main operator with its fused pre-op stages (pooling,
 //! element-wise combination, flatten) and post-op stages (bias, activation).
 //!
-//! Owns the operator vocabulary. Device placement lives in the node's annex
-//! (`crate::device`), never in the operator itself.
+//! Owns the operator vocabulary. Device placement lives in the node's [`Annex`], opaque to
+//! the IR, never in the operator itself.
 
-use super::quant::QuantAttrs;
+use super::annex::Annex;
+use super::quantization::QuantAttrs;
 use super::shape::Shape;
-use crate::device::DeviceAnnex;
 use ndarray::{Array1, ArrayD};
 use serde::Serialize;
 use std::fmt;
@@ -163,6 +163,41 @@ pub struct BatchNorm {
     pub eps: f32,
 }
 
+/// How a layer's weights are initialised for training when no checkpoint supplies them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WeightInit {
+    /// The framework's default (PyTorch's Kaiming-uniform).
+    #[default]
+    Framework,
+    /// He-normal over the fan-out with ReLU gain for 2-D convolutions (ai8x-training).
+    HeNormalFanOut,
+}
+
+/// How a layer behaves in float training — part of what the layer computes, stated by the
+/// device whose loader built the node. The default is a plain framework layer.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct TrainingRules {
+    /// Float range the layer's output is confined to after its activation, if any.
+    pub output_range: Option<(f32, f32)>,
+    /// Factor on batch norm's output (batch-norm folding keeps it).
+    pub bn_output_scale: f32,
+    /// Momentum of batch norm's running statistics.
+    pub bn_momentum: f64,
+    pub weight_init: WeightInit,
+}
+
+impl Default for TrainingRules {
+    fn default() -> Self {
+        TrainingRules {
+            output_range: None,
+            bn_output_scale: 1.0,
+            bn_momentum: 0.1,
+            weight_init: WeightInit::Framework,
+        }
+    }
+}
+
 /// One layer of the network.
 #[derive(Debug, Clone)]
 pub struct Node {
@@ -187,13 +222,16 @@ pub struct Node {
     /// when `bias` is set, whatever this says.
     pub with_bias: Option<bool>,
     pub quant: QuantAttrs,
+    /// Float-training behaviour (output range, batch-norm conventions, initialisation).
+    pub training: TrainingRules,
     /// Shape of one operand as the node reads it (after concatenation and re-interpretation,
     /// before pooling and flattening).
     pub in_shape: Shape,
     /// Shape after pooling (before flattening).
     pub pooled_shape: Shape,
     pub out_shape: Shape,
-    pub annex: DeviceAnnex,
+    /// The placing device's own data (see [`Annex`]); empty on a training graph.
+    pub annex: Annex,
 }
 
 impl Node {
@@ -215,10 +253,11 @@ impl Node {
             bias: None,
             with_bias: None,
             quant: QuantAttrs::default(),
+            training: TrainingRules::default(),
             in_shape,
             pooled_shape: in_shape,
             out_shape: in_shape,
-            annex: DeviceAnnex::None,
+            annex: Annex::default(),
         }
     }
 

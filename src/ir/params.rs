@@ -3,7 +3,8 @@
 //! Owns the parameter names of training checkpoints, in ai8x-training's spelling so the files
 //! read naturally next to its checkpoints: `<layer>.op.weight`, `<layer>.op.bias` for the
 //! operator and `<layer>.bn.{weight,bias,running_mean,running_var}` for batch norm, where
-//! `<layer>` is the node's name or `layer<i>`. Tensors are in the framework layout of
+//! `<layer>` is the node's name or `layer<i>`; quantized checkpoints add ai8x's
+//! `<layer>.output_shift`, `.weight_bits`, `.bias_bits`. Tensors are in the framework layout of
 //! [`Node::weights`]. Must not quantize or interpret values; file formats live in
 //! `crate::checkpoint`.
 
@@ -36,6 +37,14 @@ pub fn layer_key(graph: &Graph, i: usize) -> String {
         .unwrap_or_else(|| format!("layer{i}"))
 }
 
+/// The names of `graph`'s layers as policies and checkpoints spell them ([`layer_key`] of each
+/// node, in execution order).
+pub fn layer_names(graph: &Graph) -> Vec<String> {
+    (0..graph.nodes.len())
+        .map(|i| layer_key(graph, i))
+        .collect()
+}
+
 fn vector(a: &Array1<f32>) -> ArrayD<f32> {
     a.clone().into_dyn()
 }
@@ -60,6 +69,34 @@ pub fn state_dict(graph: &Graph) -> Vec<(String, ArrayD<f32>)> {
             }
             out.push((format!("{k}.bn.running_mean"), vector(&bn.running_mean)));
             out.push((format!("{k}.bn.running_var"), vector(&bn.running_var)));
+        }
+    }
+    out
+}
+
+/// The parameters of a quantized graph in ai8x's quantized-checkpoint spelling: per node with
+/// weights `<layer>.output_shift`, `.weight_bits`, `.bias_bits` (one-element tensors; bias bits
+/// equal the weight bits where the node has no bias), `.op.weight` and `.op.bias` (the values
+/// as the node holds them). Nodes without a decided width or shift are left out.
+pub fn quantized_state_dict(graph: &Graph) -> Vec<(String, ArrayD<f32>)> {
+    let one = |v: f32| ArrayD::from_elem(ndarray::IxDyn(&[1]), v);
+    let mut out = Vec::new();
+    for (i, node) in graph.nodes.iter().enumerate() {
+        let (Some(w), Some(bits), Some(shift)) = (
+            &node.weights,
+            node.quant.weight_bits,
+            node.quant.output_shift,
+        ) else {
+            continue;
+        };
+        let k = layer_key(graph, i);
+        let bias_bits = node.quant.bias_bits.unwrap_or(bits.bits());
+        out.push((format!("{k}.output_shift"), one(shift as f32)));
+        out.push((format!("{k}.weight_bits"), one(f32::from(bits.bits()))));
+        out.push((format!("{k}.bias_bits"), one(f32::from(bias_bits))));
+        out.push((format!("{k}.op.weight"), w.clone()));
+        if let Some(b) = &node.bias {
+            out.push((format!("{k}.op.bias"), vector(b)));
         }
     }
     out

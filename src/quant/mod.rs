@@ -3,14 +3,21 @@
 //!
 //! Owns the scheme-agnostic interface a trainable model calls ([`FakeQuant`]: what happens to
 //! the operator's parameters, to pooled and combined data and to a layer's output) and the
-//! straight-through rounding helpers ([`ste`]). Each scheme lives in its own folder
-//! ([`max78000`]); a model never knows which scheme it runs. Must not read files or build
+//! straight-through rounding helpers ([`ste`]), the policy format ([`policy`]), the clipping
+//! methods of post-training quantization ([`ClipMethod`]) and the [`QatScheme`] a device
+//! offers training. Each scheme lives in its own folder ([`max78000`]); a model never knows
+//! which scheme it runs. Must not read files or build
 //! models: callers (`crate::train`, the CLI) do that.
 
+mod clip;
 pub mod max78000;
+pub mod policy;
 pub mod ste;
 
-use crate::ir::Activation;
+pub use clip::ClipMethod;
+pub use policy::{PolicyError, QatPolicy};
+
+use crate::ir::{Activation, Graph};
 use burn::tensor::{Tensor, activation};
 use std::fmt;
 use std::sync::Arc;
@@ -58,4 +65,34 @@ pub struct ModelQuant {
     pub layers: Vec<Option<Arc<dyn FakeQuant>>>,
     pub input_scale: Option<f32>,
     pub output_scale: Option<f32>,
+}
+
+/// Which parts of quantization-aware training are on (`--quant-w`, `--quant-act`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QatParts {
+    pub weights: bool,
+    pub activations: bool,
+}
+
+/// A device's fake-quantization scheme, as training and `eval --quantized` use it (reached
+/// through [`crate::device::Target::quant_scheme`]).
+pub trait QatScheme: fmt::Debug + Send + Sync {
+    /// Refuse a policy this scheme cannot train on `graph`: widths it does not support,
+    /// overrides naming no layer. `file` names the policy in the error.
+    fn check_policy(
+        &self,
+        policy: &QatPolicy,
+        graph: &Graph,
+        file: &str,
+    ) -> Result<(), PolicyError>;
+
+    /// Record the policy's widths in the nodes of a (batch-norm folded) graph.
+    fn apply_policy(&self, graph: &mut Graph, policy: &QatPolicy);
+
+    /// Quantization-aware training of a graph prepared by [`QatScheme::apply_policy`].
+    fn qat(&self, graph: &Graph, parts: QatParts, policy: &QatPolicy) -> ModelQuant;
+
+    /// Simulate-mode evaluation of a quantized graph: the device's integer arithmetic on
+    /// float tensors.
+    fn simulate(&self, graph: &Graph) -> ModelQuant;
 }

@@ -1,33 +1,40 @@
-//! Bit-exact integer simulation of the MAX78000 CNN accelerator over the IR.
+//! The simulator seam: what a device's bit-exact integer engine offers to the jobs (`qtool sim`,
+//! `sim --evaluate`, the known-answer step of `convert`).
 //!
-//! Owns the arithmetic of `../shared/specs/max78000/arithmetic.md`: what every layer computes
-//! from int8 data, integer weights and biases. Memory layout (where values live in SRAM, the
-//! known-answer words) belongs to `device::max78000`; this module must not know addresses.
+//! Owns the device-neutral vocabulary — one input in, every layer's integer output out
+//! ([`SimResult`]), optional per-layer intermediate data ([`LayerTrace`]), the switches that
+//! change simulated numbers ([`SimOptions`]) and the [`Simulator`] trait. Each device's engine
+//! lives under its own folder (MAX78000: `crate::device::max78000::sim`) and is reached
+//! through [`crate::device::Target::simulator`]. Must not hold any device's arithmetic.
 
-mod conv;
-mod eltwise;
 mod error;
-mod layer;
-mod log;
-mod pool;
-mod prepare;
-mod requant;
 
 pub use error::SimError;
-pub use layer::LayerTrace;
-pub use log::write_intermediate;
-pub use prepare::Prepared;
 
-use crate::ir::Graph;
-use ndarray::{Array3, ArrayD, Ix3};
+use ndarray::Array3;
 
 /// Switches that change the simulated numbers.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SimOptions {
     /// Round 2-D average pooling half away from zero instead of truncating toward zero
     /// (izer's `--avg-pool-rounding`; its simulation rounds half away from zero although its
-    /// documentation says half toward +∞ — we match the simulation).
+    /// documentation says half toward +∞ — we match the simulation). Devices without the
+    /// choice ignore it.
     pub avg_pool_rounding: bool,
+}
+
+/// Intermediate data of one layer (what izer's `--log-intermediate` records).
+#[derive(Debug, Clone)]
+pub struct LayerTrace {
+    /// Gathered input (all operands).
+    pub input: Array3<i64>,
+    /// After pooling (and pool-first element-wise), if the layer pools.
+    pub pooled: Option<Array3<i64>>,
+    /// What the operator reads, before flattening.
+    pub op_input: Array3<i64>,
+    /// Accumulator including bias, for layers with weights.
+    pub acc: Option<Array3<i64>>,
+    pub output: Array3<i64>,
 }
 
 /// Result of simulating one input.
@@ -39,37 +46,23 @@ pub struct SimResult {
     pub traces: Vec<LayerTrace>,
 }
 
-/// Bring a sample input (`[C,H,W]` or `[C,L]`) to `[C,H,W]`, checking the int8 range.
-pub fn input_tensor(sample: &ArrayD<i64>) -> Result<Array3<i64>, SimError> {
-    let s = sample.shape().to_vec();
-    let t = match s.len() {
-        2 => sample
-            .clone()
-            .into_shape_with_order((s[0], s[1], 1))
-            .map_err(|e| SimError::Input(e.to_string()))?,
-        3 => sample
-            .clone()
-            .into_dimensionality::<Ix3>()
-            .map_err(|e| SimError::Input(e.to_string()))?,
-        _ => {
-            return Err(SimError::Input(format!(
-                "sample input has shape {s:?}; expected [C,H,W] or [C,L]"
-            )));
-        }
-    };
-    if let Some(v) = t.iter().find(|v| !(-128..=127).contains(*v)) {
-        return Err(SimError::Input(format!(
-            "sample input value {v} is outside the signed 8-bit range [-128, 127]"
-        )));
-    }
-    Ok(t)
-}
+/// A network prepared for bit-exact simulation on one device. Implementations are pure
+/// functions of their inputs (evaluation runs images on several threads at once).
+pub trait Simulator: Send + Sync {
+    /// Run every layer on `input` (`[C,H,W]`, the device's integer data); keep per-layer
+    /// traces if `trace`.
+    fn run(
+        &self,
+        input: &Array3<i64>,
+        opts: SimOptions,
+        trace: bool,
+    ) -> Result<SimResult, SimError>;
 
-/// Simulate `graph` on one input tensor `[C,H,W]`.
-pub fn simulate(
-    graph: &Graph,
-    input: &Array3<i64>,
-    opts: SimOptions,
-) -> Result<SimResult, SimError> {
-    Prepared::new(graph)?.run(input, opts, false)
+    /// The final layer's output only (for dataset evaluation).
+    fn classify(&self, input: &Array3<i64>, opts: SimOptions) -> Result<Array3<i64>, SimError> {
+        let mut r = self.run(input, opts, false)?;
+        r.outputs
+            .pop()
+            .ok_or_else(|| SimError::Input("the network has no layers".into()))
+    }
 }

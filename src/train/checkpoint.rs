@@ -185,17 +185,32 @@ pub fn load_native(
     Ok(Loaded { meta, optimizer })
 }
 
-/// The training state stored in `path`, without touching any graph.
-pub fn peek_meta(path: &Path) -> Result<Option<TrainingMeta>, CheckpointError> {
-    let ckpt = NativeCheckpoint::read(path)?;
-    ckpt.meta
-        .training
+/// The training state recorded in a checkpoint's metadata (`path` names it in errors).
+pub fn training_meta(
+    meta: &NativeMeta,
+    path: &Path,
+) -> Result<Option<TrainingMeta>, CheckpointError> {
+    meta.training
+        .clone()
         .map(serde_json::from_value::<TrainingMeta>)
         .transpose()
         .map_err(|e| CheckpointError::Malformed {
             file: path.display().to_string(),
             reason: e.to_string(),
         })
+}
+
+/// A checkpoint's tensors without the optimizer state: the parameters alone.
+pub fn params_only(tensors: Vec<(String, ArrayD<f32>)>) -> Vec<(String, ArrayD<f32>)> {
+    tensors
+        .into_iter()
+        .filter(|(n, _)| !n.starts_with(OPTIMIZER))
+        .collect()
+}
+
+/// The training state stored in `path`, without touching any graph.
+pub fn peek_meta(path: &Path) -> Result<Option<TrainingMeta>, CheckpointError> {
+    training_meta(&NativeCheckpoint::read(path)?.meta, path)
 }
 
 /// The training state of a checkpoint that must have one (for `--resume-from`).

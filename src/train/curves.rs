@@ -6,7 +6,7 @@
 //! fonts are needed. Must not compute statistics.
 
 use super::checkpoint::EpochRecord;
-use crate::atomic::write_bytes_atomic;
+use crate::io::atomic::write_bytes_atomic;
 use image::{ImageFormat, RgbImage};
 use plotters::prelude::*;
 use plotters::style::FontStyle;

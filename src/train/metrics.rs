@@ -3,7 +3,7 @@
 //! Owns the column layout. Must not compute any statistic.
 
 use super::checkpoint::EpochRecord;
-use crate::atomic::write_bytes_atomic;
+use crate::io::atomic::write_bytes_atomic;
 use std::fmt::Write as _;
 use std::path::Path;
 

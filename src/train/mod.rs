@@ -16,7 +16,8 @@
 pub mod allocator;
 pub mod checkpoint;
 pub mod curves;
-pub mod job;
+mod error;
+mod layer;
 pub mod metrics;
 pub mod model;
 pub mod optim;

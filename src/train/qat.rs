@@ -2,16 +2,15 @@
 //! the start epoch, and building a model in the right mode for a checkpoint.
 //!
 //! Owns the switch (`qat.md` §6–§7): fold batch norm into the operators, record the policy's
-//! widths in the graph, rebuild the model with MAX78000 fake-quantization and carry the
+//! widths in the graph, rebuild the model with the device's fake-quantization and carry the
 //! optimizer's per-parameter state over to the new parameter list (matched in order by shape,
 //! skipping one-element tensors, as ai8x-training's `update_optimizer` does). The arithmetic is
-//! `crate::quant`'s; the loop that calls this is [`super::run`].
+//! the device's [`QatScheme`]; the loop that calls this is [`super::run`].
 
 use super::model::{ModelOptions, TrainError, TrainModel};
 use crate::fuse::{FuseError, fold_batchnorm};
 use crate::ir::Graph;
-use crate::quant::max78000::setup::{self, QatParts};
-use crate::quant::max78000::{PolicyError, QatPolicy};
+use crate::quant::{PolicyError, QatParts, QatPolicy, QatScheme};
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
@@ -24,6 +23,8 @@ pub enum QatError {
     Model(#[from] TrainError),
     #[error("quantization-aware training: {0}")]
     Fuse(#[from] FuseError),
+    #[error("quantization-aware training: the device has no fake-quantization scheme")]
+    NoScheme,
 }
 
 /// The QAT settings of a run, stored in its checkpoints.
@@ -90,9 +91,13 @@ impl Qat {
     }
 
     /// Fold batch norm and record the policy's widths in `graph`; returns the folded count.
-    pub fn prepare_graph(&self, graph: &mut Graph) -> Result<usize, FuseError> {
+    pub fn prepare_graph(
+        &self,
+        graph: &mut Graph,
+        scheme: &dyn QatScheme,
+    ) -> Result<usize, FuseError> {
         let folded = fold_batchnorm(graph)?;
-        setup::apply_policy(graph, &self.policy);
+        scheme.apply_policy(graph, &self.policy);
         Ok(folded)
     }
 
@@ -100,6 +105,7 @@ impl Qat {
     pub fn model(
         &self,
         graph: &Graph,
+        scheme: &dyn QatScheme,
         opts: &ModelOptions,
         device: &Device,
     ) -> Result<TrainModel, TrainError> {
@@ -108,23 +114,25 @@ impl Qat {
             weights: self.weights,
             activations: self.activations,
         };
-        model.set_quant(setup::qat(graph, parts, self.policy.shift_quantile))?;
+        model.set_quant(scheme.qat(graph, parts, &self.policy))?;
         Ok(model)
     }
 }
 
 /// The model of `graph` in the mode `qat` says: float, or (once QAT is active) prepared and
-/// fake-quantized. `graph` is prepared in place when QAT is active.
+/// fake-quantized with the device's `scheme`. `graph` is prepared in place when QAT is active.
 pub fn build_model(
     graph: &mut Graph,
     qat: Option<&Qat>,
+    scheme: Option<&dyn QatScheme>,
     opts: &ModelOptions,
     device: &Device,
 ) -> Result<TrainModel, QatError> {
     match qat {
         Some(q) if q.active => {
-            q.prepare_graph(graph)?;
-            Ok(q.model(graph, opts, device)?)
+            let scheme = scheme.ok_or(QatError::NoScheme)?;
+            q.prepare_graph(graph, scheme)?;
+            Ok(q.model(graph, scheme, opts, device)?)
         }
         _ => Ok(TrainModel::new(graph, opts, device)?),
     }

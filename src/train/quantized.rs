@@ -5,7 +5,7 @@
 //! Owns only the plumbing between burn's functional operators and [`FakeQuant`]; the
 //! arithmetic is `crate::quant`'s. Must not change parameters.
 
-use super::model::FusedLayer;
+use super::layer::FusedLayer;
 use crate::ir::Activation;
 use crate::quant::{FakeQuant, activate};
 use burn::nn::PaddingConfig2d;

@@ -17,11 +17,13 @@ use crate::data::rng::Rng;
 use crate::data::{Augment, ImageSet, Normalization};
 use crate::eval::{self, EvalReport, Progress};
 use crate::ir::Graph;
+use crate::quant::QatScheme;
 use burn::module::Module;
 use burn::tensor::Device;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::convert::Infallible;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 use thiserror::Error;
 
@@ -80,6 +82,8 @@ pub struct RunConfig {
     pub progress: Progress,
     /// Quantization-aware training (a resumed run keeps its own).
     pub qat: Option<Qat>,
+    /// The device's fake-quantization scheme (needed once QAT is active).
+    pub scheme: Option<Arc<dyn QatScheme>>,
     /// The device to train on (an autodiff device); `eval_device` is the same without autodiff.
     pub device: Device,
     pub eval_device: Device,
@@ -253,8 +257,9 @@ pub fn train(
         .parse::<Normalization>()
         .unwrap_or(cfg.normalization);
     let device = &cfg.device;
+    let scheme = cfg.scheme.as_deref();
     let opts = ModelOptions { seed, bias: true };
-    let mut model = qat::build_model(&mut graph, meta.qat.as_ref(), &opts, device)?;
+    let mut model = qat::build_model(&mut graph, meta.qat.as_ref(), scheme, &opts, device)?;
     let mut stepper = Stepper::new(recipe.optimizer, device);
     stepper = shard_if_independent(stepper, &model)?;
     stepper
@@ -281,7 +286,7 @@ pub fn train(
             model.export_to_graph(&mut graph)?;
             let old = qat::param_shapes(&model);
             q.active = true;
-            model = qat::build_model(&mut graph, Some(q), &opts, device)?;
+            model = qat::build_model(&mut graph, Some(q), scheme, &opts, device)?;
             stepper
                 .optim
                 .carry_over(&qat::carry_over(&old, &qat::param_shapes(&model)));
@@ -362,7 +367,13 @@ pub fn train(
     if best_path.is_file() {
         checkpoint::load_into(&best_path, &mut best)?;
     }
-    let best_model = qat::build_model(&mut best, meta.qat.as_ref(), &opts, &cfg.eval_device)?;
+    let best_model = qat::build_model(
+        &mut best,
+        meta.qat.as_ref(),
+        scheme,
+        &opts,
+        &cfg.eval_device,
+    )?;
     let test = evaluate_model(&best_model, &data.test, norm, &cfg.eval_device)?;
     Ok(Outcome {
         meta,

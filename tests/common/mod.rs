@@ -82,16 +82,17 @@ pub fn load_reference(
     ckpt: &std::path::Path,
     sample: &std::path::Path,
 ) -> (qtool::netdesc::max78000::Built, ndarray::Array3<i64>) {
-    let req = qtool::load::LoadRequest {
+    let req = qtool::netdesc::max78000::LoadRequest {
         network: yaml.to_path_buf(),
         checkpoint: Some(ckpt.to_path_buf()),
         sample_input: Some(sample.to_path_buf()),
         ..Default::default()
     };
-    let built =
-        qtool::load::load_max78000(&req).unwrap_or_else(|e| panic!("{}: {e}", yaml.display()));
+    let built = qtool::netdesc::max78000::load_max78000(&req)
+        .unwrap_or_else(|e| panic!("{}: {e}", yaml.display()));
     let input =
-        qtool::sim::input_tensor(&qtool::checkpoint::npy::read_i64(sample).unwrap()).unwrap();
+        qtool::device::max78000::sim::input_tensor(&qtool::io::npy::read_i64(sample).unwrap())
+            .unwrap();
     (built, input)
 }
 

@@ -1,7 +1,7 @@
 //! Hardware-limit checks of a placed graph against the MAX78000 (izer's front-end and
 //! back-end errors that are about the device, not about parsing).
 //!
-//! Owns [`LimitError`] and the order in which checks run: whole-network rules here, shapes in
+//! Owns the order in which checks run: whole-network rules here, shapes in
 //! `check/geometry.rs`, convolution rules in `check/conv.rs`, processor maps and data memory in
 //! `check/mapping.rs`, kernel and bias memory through `kernel_map` and `resources`. Must not
 //! modify the graph or print anything.
@@ -11,22 +11,10 @@ mod geometry;
 mod mapping;
 
 use super::kernel_map::allocate_kernels;
-use super::limits::{Expansion, Limits, MAX78000};
+use super::limits::{Expansion, LimitError, Limits, MAX78000};
 use super::placement::{DataFormat, OutputWidth, Placement, ProcessorMask};
 use super::resources::{allocate_bias, bias_len};
 use crate::ir::{Activation, Graph, Node, Op, Source};
-use thiserror::Error;
-
-/// One violated hardware limit: the layer, the YAML key to change, and what is wrong.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("layer {layer}: `{key}`: {message}")]
-pub struct LimitError {
-    pub layer: usize,
-    /// The network-description key the user must change (`kernel_size`, `processors`, …).
-    pub key: &'static str,
-    /// What is wrong, including the limit.
-    pub message: String,
-}
 
 /// The first violation of the MAX78000 limits, if any.
 pub fn check_graph(graph: &Graph) -> Result<(), LimitError> {
@@ -51,12 +39,12 @@ pub fn violations_with(graph: &Graph, limits: &Limits) -> Vec<LimitError> {
         .iter()
         .position(|n| {
             n.annex
-                .max78000()
+                .get::<Placement>()
                 .is_some_and(|p| p.simulated_sequence == Some(-1))
         })
         .unwrap_or(graph.nodes.len().saturating_sub(1));
     for (index, node) in graph.nodes.iter().enumerate() {
-        let Some(place) = node.annex.max78000() else {
+        let Some(place) = node.annex.get::<Placement>() else {
             out.push(
                 index,
                 "processors",
@@ -148,7 +136,11 @@ impl Checker<'_> {
                 ),
             );
         }
-        let places: Vec<_> = graph.nodes.iter().map(|n| n.annex.max78000()).collect();
+        let places: Vec<_> = graph
+            .nodes
+            .iter()
+            .map(|n| n.annex.get::<Placement>())
+            .collect();
         let mut used = places
             .iter()
             .flatten()
@@ -233,12 +225,17 @@ impl Checker<'_> {
     /// Element-wise operands must come from layers with the same output processor map.
     fn eltwise_sources(&mut self, graph: &Graph) {
         let out_map = |src: &Source| match src {
-            Source::Input => graph.nodes.first()?.annex.max78000().map(|p| p.processors),
+            Source::Input => graph
+                .nodes
+                .first()?
+                .annex
+                .get::<Placement>()
+                .map(|p| p.processors),
             Source::Node(j) => graph
                 .nodes
                 .get(*j)?
                 .annex
-                .max78000()
+                .get::<Placement>()
                 .map(|p| p.output_processors),
             Source::Buffer(_) => None,
         };

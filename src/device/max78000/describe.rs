@@ -3,6 +3,7 @@
 //!
 //! Owns wording only; shapes come from the IR.
 
+use super::Placement;
 use crate::ir::{Activation, Node, Op, PoolKind, Shape};
 
 /// Shape as izer reports it for this node's operator: `[C, L]` for Conv1d, `[C, H, W]`
@@ -35,7 +36,7 @@ fn dims_str(node: &Node, shape: Shape) -> String {
 /// `Layer 1: 60x28x28, max pool 2x2 with stride 2/2, conv2d with kernel size 3x3, stride 1/1, pad 2/2, ReLU, 60x16x16 output`.
 pub fn describe(index: usize, node: &Node) -> String {
     let c1 = matches!(node.op, Op::Conv1d(_));
-    let streaming = node.annex.max78000().is_some_and(|p| p.streaming);
+    let streaming = node.annex.get::<Placement>().is_some_and(|p| p.streaming);
     let operands = node.operands();
     let mut s = format!("Layer {index}: ");
     if operands > 1 {

@@ -4,9 +4,9 @@
 //! Owns the allocation order and search, and the resulting memory image (which bytes land in
 //! which column). Must not compute a layer's footprint or byte order (`kernels`).
 
-use super::check::LimitError;
+use super::Placement;
 use super::kernels::KernelGeometry;
-use super::limits::Limits;
+use super::limits::{LimitError, Limits};
 use crate::ir::{Graph, NodeId};
 use std::collections::BTreeMap;
 
@@ -183,7 +183,7 @@ fn duplicate_of(
             .as_ref()
             .is_some_and(|g| g.processors == geo.processors && g.bits == geo.bits)
     };
-    if let Some(src) = node.annex.max78000().and_then(|p| p.weight_source) {
+    if let Some(src) = node.annex.get::<Placement>().and_then(|p| p.weight_source) {
         return (src < layer && same_place(src)).then_some(src);
     }
     let weights = node.weights.as_ref()?;

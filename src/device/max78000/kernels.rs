@@ -5,6 +5,7 @@
 //! and the bytes each column receives (izer's kernel loader with the weight values). Must not
 //! place layers in memory (`kernel_map`) nor format any text (`crate::emit`).
 
+use super::Placement;
 use super::limits::{Expansion, Limits};
 use super::placement::ProcessorMask;
 use crate::ir::{Graph, Node, NodeId, Op, WeightBits};
@@ -62,7 +63,7 @@ impl KernelGeometry {
 
     /// Geometry of `node`; `emulate_1x1` says whether a 1×1 convolution runs as 3×3 (streaming).
     pub fn of_node(node: &Node, emulate_1x1: bool, limits: &Limits) -> Option<Self> {
-        let place = node.annex.max78000()?;
+        let place = node.annex.get::<Placement>()?;
         let kernel_len = match node.op {
             Op::Conv2d(c) | Op::ConvTranspose2d(c) => {
                 let k = c.kernel[0] * c.kernel[1];
@@ -457,7 +458,7 @@ pub(super) fn emulates_1x1(graph: &Graph, layer: NodeId, limits: &Limits) -> boo
         graph
             .nodes
             .get(i)
-            .and_then(|n| n.annex.max78000())
+            .and_then(|n| n.annex.get::<Placement>())
             .is_some_and(|p| p.streaming)
     };
     layer <= limits.max_stream_layers && (streams(layer) || layer > 0 && streams(layer - 1))

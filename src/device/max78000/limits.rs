@@ -1,8 +1,10 @@
 //! MAX78000 hardware limits as data, and the channel-expansion rule derived from them.
 //!
-//! Owns every numeric limit the checks and the resource report use; nothing else in the
-//! device module writes these numbers as literals. Must not inspect graphs: `check` and
+//! Owns every numeric limit the checks and the resource report use, and [`LimitError`], the
+//! violation of one; nothing else in the device module writes these numbers as literals. Must not inspect graphs: `check` and
 //! `resources` do that.
+
+use thiserror::Error;
 
 /// Hardware limits of one accelerator of the MAX7800x family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -219,4 +221,15 @@ mod tests {
             512 * 1024
         );
     }
+}
+
+/// One violated hardware limit: the layer, the YAML key to change, and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("layer {layer}: `{key}`: {message}")]
+pub struct LimitError {
+    pub layer: usize,
+    /// The network-description key the user must change (`kernel_size`, `processors`, …).
+    pub key: &'static str,
+    /// What is wrong, including the limit.
+    pub message: String,
 }

@@ -40,7 +40,7 @@ pub fn layer_resources(graph: &Graph, layer: NodeId, limits: &Limits) -> LayerRe
     let Some(node) = graph.nodes.get(layer) else {
         return LayerResources::default();
     };
-    let Some(place) = node.annex.max78000() else {
+    let Some(place) = node.annex.get::<Placement>() else {
         return LayerResources::default();
     };
     let (data_in_bytes, data_out_bytes) = data_bytes(node, place, limits);
@@ -109,7 +109,7 @@ pub fn data_bytes(node: &Node, place: &Placement, limits: &Limits) -> (usize, us
 /// Bias bytes layer `layer` needs (izer `bias_len`), 0 without a non-zero bias.
 pub(super) fn bias_len(graph: &Graph, layer: NodeId, limits: &Limits) -> u32 {
     let node = &graph.nodes[layer];
-    let Some(place) = node.annex.max78000() else {
+    let Some(place) = node.annex.get::<Placement>() else {
         return 0;
     };
     let Some(bias) = &node.bias else { return 0 };
@@ -141,7 +141,11 @@ pub struct BiasMap {
 /// network's input maps or the final output map touch.
 pub fn allocate_bias(graph: &Graph, limits: &Limits) -> BiasMap {
     let n = graph.nodes.len();
-    let places: Vec<_> = graph.nodes.iter().map(|n| n.annex.max78000()).collect();
+    let places: Vec<_> = graph
+        .nodes
+        .iter()
+        .map(|n| n.annex.get::<Placement>())
+        .collect();
     let mut used = places
         .iter()
         .flatten()
@@ -202,7 +206,7 @@ pub fn bias_image(graph: &Graph, limits: &Limits, map: &BiasMap) -> Vec<Vec<u8>>
     for (layer, place) in map.placement.iter().enumerate() {
         let Some((q, offs)) = *place else { continue };
         let node = &graph.nodes[layer];
-        let (Some(bias), Some(p)) = (&node.bias, node.annex.max78000()) else {
+        let (Some(bias), Some(p)) = (&node.bias, node.annex.get::<Placement>()) else {
             continue;
         };
         let lead = p.output_processors.first().unwrap_or(0) % limits.processors_per_data_instance;

@@ -3,7 +3,7 @@
 //! Test-only; must not be used by library code.
 
 use super::placement::{Placement, ProcessorMask};
-use crate::device::{DeviceAnnex, GraphAnnex};
+use crate::ir::Annex;
 use crate::ir::{
     Activation, Conv, Graph, Node, Op, QuantAttrs, QuantScheme, Shape, Source, WeightBits,
     infer_node,
@@ -48,12 +48,12 @@ pub fn node(op: Op, input: Shape) -> Node {
         output_shift: Some(0),
         act: None,
     };
-    n.annex = DeviceAnnex::Max78000(Box::new(Placement {
+    n.annex = Annex::new(Placement {
         processors: first(per_pass(input.channels)),
         output_processors: first(per_pass(out_channels)),
         conv_groups: 1,
         ..Placement::default()
-    }));
+    });
     reinfer(&mut n);
     n
 }
@@ -70,10 +70,9 @@ pub fn reinfer(n: &mut Node) {
 
 /// The node's placement, for editing.
 pub fn place(n: &mut Node) -> &mut Placement {
-    match &mut n.annex {
-        DeviceAnnex::Max78000(p) => p,
-        DeviceAnnex::None => panic!("test node without placement"),
-    }
+    n.annex
+        .get_mut::<Placement>()
+        .expect("test node without placement")
 }
 
 /// A graph of `nodes` in order, each reading the previous one.
@@ -89,6 +88,6 @@ pub fn graph(mut nodes: Vec<Node>) -> Graph {
         input,
         nodes,
         outputs,
-        annex: GraphAnnex::None,
+        annex: Annex::default(),
     }
 }

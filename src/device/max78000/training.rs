@@ -3,10 +3,12 @@
 //! momentum, the fixed-point grids of quantization-aware training and simulate mode, and which
 //! IR nodes follow these rules.
 //!
-//! Owns these numbers so training (`crate::train`) and batch-norm folding (`crate::fuse`)
-//! agree. Must not build models or touch parameters.
+//! Owns these numbers. The loader stamps them on every node as its [`TrainingRules`]
+//! ([`stamp`]), which is how training (`crate::train`) and batch-norm folding (`crate::fuse`)
+//! follow them without knowing this device. Must not build models or touch parameters.
 
-use crate::ir::{Node, QuantScheme};
+use super::Placement;
+use crate::ir::{Graph, Node, QuantScheme, TrainingRules, WeightInit};
 
 /// Batch norm's output is divided by this in ai8x's forward pass (and folding reproduces it).
 pub const BN_OUTPUT_DIVISOR: f32 = 4.0;
@@ -26,7 +28,7 @@ pub const QAT_SHIFT_LIMIT: i32 = 15;
 
 /// Whether a node is a MAX78000 layer: placed on the device or carrying its quantization.
 pub fn is_device_node(node: &Node) -> bool {
-    node.annex.max78000().is_some() || node.quant.scheme == QuantScheme::Max78000
+    node.annex.get::<Placement>().is_some() || node.quant.scheme == QuantScheme::Max78000
 }
 
 /// The float range of a MAX78000 node's output: 8-bit outputs `[−1, 127/128]`, 32-bit ("wide")
@@ -55,4 +57,25 @@ pub fn bn_output_scale(node: &Node) -> f32 {
 /// Whether a MAX78000 node writes 32-bit ("wide") outputs.
 pub fn is_wide(node: &Node) -> bool {
     node.quant.act.is_some_and(|a| a.bits >= 32)
+}
+
+/// The float-training rules of one node: ai8x's conventions on MAX78000 layers, a plain
+/// framework layer elsewhere.
+pub fn rules(node: &Node) -> TrainingRules {
+    if !is_device_node(node) {
+        return TrainingRules::default();
+    }
+    TrainingRules {
+        output_range: float_range(node),
+        bn_output_scale: bn_output_scale(node),
+        bn_momentum: BN_MOMENTUM,
+        weight_init: WeightInit::HeNormalFanOut,
+    }
+}
+
+/// Give every node of a graph built for this device its training rules.
+pub fn stamp(graph: &mut Graph) {
+    for node in &mut graph.nodes {
+        node.training = rules(node);
+    }
 }

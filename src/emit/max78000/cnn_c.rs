@@ -7,6 +7,7 @@
 //! `cnn_unload()` comes from `unload.rs`.
 
 use super::{EmitError, ProjectOptions, bias_memory, cnn_unload};
+use crate::device::max78000::Placement;
 use crate::device::max78000::{
     DataFormat, MAX78000, RegWrite, RegisterOptions, RegisterProgram, Target, bias_base, describe,
     register_program,
@@ -59,7 +60,7 @@ fn header(s: &mut String, graph: &Graph, opts: &ProjectOptions) {
     let chw = graph
         .nodes
         .first()
-        .and_then(|n| n.annex.max78000())
+        .and_then(|n| n.annex.get::<Placement>())
         .is_some_and(|p| p.data_format == DataFormat::Chw);
     let _ = writeln!(
         s,
@@ -273,7 +274,7 @@ pub fn cnn_c(graph: &Graph, opts: &ProjectOptions) -> Result<String, EmitError> 
     let streaming = graph
         .nodes
         .iter()
-        .any(|n| n.annex.max78000().is_some_and(|p| p.streaming));
+        .any(|n| n.annex.get::<Placement>().is_some_and(|p| p.streaming));
     let mut s = String::new();
     header(&mut s, graph, opts);
     interrupt(&mut s, &program, streaming, opts);

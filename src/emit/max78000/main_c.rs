@@ -11,6 +11,7 @@
 use super::sampledata_h::{FIFO_STATUS, InputLoad, InputOptions, LoadTarget, input_loads};
 use super::summary::summary_comment;
 use super::{EmitError, ProjectOptions};
+use crate::device::max78000::Placement;
 use crate::device::max78000::{DataFormat, FAST_FIFO_DATA, FAST_FIFO_STATUS};
 use crate::ir::{Graph, Node};
 use ndarray::Array3;
@@ -37,7 +38,7 @@ fn output_bits(graph: &Graph) -> Result<u32, EmitError> {
     let node = final_layer(graph)?;
     let place = node
         .annex
-        .max78000()
+        .get::<Placement>()
         .ok_or(EmitError::NotPlaced { layer: last })?;
     Ok(place.output_width.bits())
 }
@@ -197,7 +198,7 @@ fn input_block(
     let node = graph.nodes.first().ok_or(EmitError::NoLayers)?;
     let chw = node
         .annex
-        .max78000()
+        .get::<Placement>()
         .is_some_and(|p| p.data_format == DataFormat::Chw);
     let (c, (h, w)) = (node.in_shape.channels, node.in_shape.dims.hw());
     let fifo = loads

@@ -2,8 +2,9 @@
 //! `cnn.c`, `cnn.h`, `main.c`, `weights.h`, `sampledata.h`, `sampleoutput.h`, `softmax.c`,
 //! `Makefile`, `project.mk`, shaped by [`ProjectOptions`].
 //!
-//! Owns the C text of each file. Must not allocate memory, derive layouts or compute register
-//! values: `crate::device::max78000` does that.
+//! Owns the C text of each file and which files a project has ([`max78000_project`]). Must not
+//! allocate memory, derive layouts or compute register values: `crate::device::max78000` does
+//! that.
 
 mod build_files;
 pub mod cnn_c;
@@ -11,6 +12,7 @@ mod cnn_h;
 mod error;
 mod main_c;
 mod options;
+mod project;
 pub mod sampledata_h;
 mod summary;
 mod unload;
@@ -22,6 +24,7 @@ pub use cnn_h::cnn_h;
 pub use error::EmitError;
 pub use main_c::{main_c, main_riscv_c};
 pub use options::ProjectOptions;
+pub use project::{ConvertError, ConvertOptions, max78000_project};
 pub use summary::summary_comment;
 pub use unload::cnn_unload;
 pub use weights_h::{bias_memory, kernel_memory, weights_h};

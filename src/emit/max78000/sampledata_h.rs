@@ -19,6 +19,7 @@
 //! here; the placement checks in `crate::device::max78000` own processor-map validity.
 
 use super::EmitError;
+use crate::device::max78000::Placement;
 use crate::device::max78000::{DataFormat, Limits, MAX78000, c_define, data_address};
 use crate::ir::Graph;
 use ndarray::Array3;
@@ -81,7 +82,7 @@ fn layer0(graph: &Graph, input: &Array3<i64>, limits: &Limits) -> Result<Layer0,
     let node = graph.nodes.first().ok_or(EmitError::NoLayers)?;
     let p = node
         .annex
-        .max78000()
+        .get::<Placement>()
         .ok_or(EmitError::NotPlaced { layer: 0 })?;
     let channels = node.in_shape.channels;
     let (rows, cols) = node.in_shape.dims.hw();

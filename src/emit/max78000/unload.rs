@@ -19,6 +19,7 @@ use crate::device::max78000::{
     DATA_MEMORY_BASE, KatError, Limits, MAX78000, OutputLayout, OutputWidth, Quad,
     control_register, data_address, layer_register,
 };
+use crate::device::max78000::{NetworkPlacement, Placement};
 use crate::ir::Graph;
 use std::fmt::Write;
 
@@ -90,7 +91,10 @@ pub fn cnn_unload(graph: &Graph, opts: &ProjectOptions) -> Result<String, EmitEr
 /// izer's outputs to unload: the network's `unload` list if it has entries, else the layers
 /// marked `output`, else the final layer. (The known-answer words always add the final layer.)
 fn unloaded(graph: &Graph) -> Result<Vec<Unloaded>, EmitError> {
-    if let Some(regions) = graph.annex.max78000().and_then(|n| n.unload.as_ref())
+    if let Some(regions) = graph
+        .annex
+        .get::<NetworkPlacement>()
+        .and_then(|n| n.unload.as_ref())
         && !regions.is_empty()
     {
         return Ok(regions
@@ -106,7 +110,7 @@ fn unloaded(graph: &Graph) -> Result<Vec<Unloaded>, EmitError> {
     let placed = |layer: usize| {
         graph.nodes[layer]
             .annex
-            .max78000()
+            .get::<Placement>()
             .ok_or(EmitError::NotPlaced { layer })
     };
     let mut layers = Vec::new();

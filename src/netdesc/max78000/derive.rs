@@ -10,7 +10,7 @@ use super::error::DescError;
 use super::layer::{DescBatchNorm, DescOp, LayerDesc};
 use super::weights::CheckpointMap;
 use crate::device::max78000::{NetworkPlacement, Placement, ProcessorMask};
-use crate::device::{DeviceAnnex, GraphAnnex};
+use crate::ir::Annex;
 use crate::ir::{
     self, ActQuant, Conv, Dims, Eltwise, Graph, Node, Op, Pool, QuantAttrs, QuantScheme, Shape,
     Source, WeightBits,
@@ -297,7 +297,7 @@ pub fn build_graph(
             (_, Some(o)) => {
                 let expected = nodes[prev[ll] as usize]
                     .annex
-                    .max78000()
+                    .get::<Placement>()
                     .map_or(0, |p| p.out_offset);
                 if l.in_sequences.is_none() && o != expected {
                     warnings.push(format!("layer {ll}: `in_offset` 0x{o:04x} differs from the previous layer's `out_offset` 0x{expected:04x} and no `in_sequences` is given"));
@@ -306,14 +306,10 @@ pub fn build_graph(
             }
             (_, None) => nodes[prev[ll] as usize]
                 .annex
-                .max78000()
+                .get::<Placement>()
                 .map_or(0, |p| p.out_offset),
         };
-        node.annex = DeviceAnnex::Max78000(Box::new(placement(
-            l,
-            out_map[ll].unwrap_or_default(),
-            in_offset,
-        )));
+        node.annex = Annex::new(placement(l, out_map[ll].unwrap_or_default(), in_offset));
         warnings.extend(l.warnings.iter().map(|m| format!("layer {ll}: {m}")));
         nodes.push(node);
     }
@@ -330,11 +326,11 @@ pub fn build_graph(
         channels: input.channels,
         dims: input.dims,
     };
-    let annex = GraphAnnex::Max78000(Box::new(NetworkPlacement {
+    let annex = Annex::new(NetworkPlacement {
         output_map: desc.output_map,
         unload: desc.unload.clone(),
         data_buffer: desc.data_buffer.clone(),
-    }));
+    });
     let graph = Graph {
         arch: desc.arch.clone(),
         dataset: Some(desc.dataset.clone()),

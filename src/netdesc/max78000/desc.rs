@@ -43,7 +43,7 @@ pub struct NetworkDesc {
     pub unload: Option<Vec<UnloadRegion>>,
     pub data_buffer: Option<Vec<DataBuffer>>,
     /// Training key `input`: the network's input shape, `[C, H, W]` or `[C, L]`. Used when no
-    /// explicit shape or sample input is given (see `crate::load`).
+    /// explicit shape or sample input is given (see [`super::load_max78000`]).
     pub input: Option<Shape>,
     /// Remarks that do not stop processing (izer's warnings).
     pub warnings: Vec<String>,

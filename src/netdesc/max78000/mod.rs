@@ -8,11 +8,26 @@ mod derive;
 mod desc;
 mod error;
 mod layer;
+mod load;
 mod value;
 mod weights;
 
-pub use derive::{Built, InputSpec, build_graph};
+pub use derive::{Built, InputSpec};
 pub use desc::{GLOBAL_KEYS, NetworkDesc, TRAINING_GLOBAL_KEYS, load, parse};
 pub use error::DescError;
 pub use layer::{DescBatchNorm, DescOp, DescQuant, LAYER_KEYS, LayerDesc, TRAINING_LAYER_KEYS};
+pub use load::{LoadError, LoadRequest, build, load_desc, load_max78000, sample_shape};
 pub use weights::{CheckpointMap, LayerWeights, MapOptions, map_checkpoint};
+
+/// Build the IR of `desc`, with weights from `weights` if given (without them, channel counts
+/// must come from the YAML's `in_channels`/`out_channels`); every node carries the MAX78000
+/// training rules (`crate::device::max78000::training`).
+pub fn build_graph(
+    desc: &NetworkDesc,
+    weights: Option<&CheckpointMap>,
+    input: InputSpec,
+) -> Result<Built, DescError> {
+    let mut built = derive::build_graph(desc, weights, input)?;
+    crate::device::max78000::training::stamp(&mut built.graph);
+    Ok(built)
+}

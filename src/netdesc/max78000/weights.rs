@@ -151,7 +151,7 @@ pub fn map_checkpoint(
         };
         let weight_bits = u8::try_from(bits)
             .ok()
-            .and_then(|b| WeightBits::try_from(b).ok())
+            .and_then(|b| crate::device::max78000::weight_bits(b).ok())
             .ok_or_else(|| {
                 err(
                     Some(seq),

@@ -83,7 +83,7 @@ impl LayerQuant {
 
     /// `2^(8−b)`: narrow integer weights scaled to the 8-bit grid.
     fn narrow_scale(&self) -> f32 {
-        (1u32 << self.bits.implicit_shift()) as f32
+        (1u32 << crate::device::max78000::implicit_shift(self.bits)) as f32
     }
 }
 

@@ -5,24 +5,50 @@
 //! float. Must not change parameters.
 
 use super::fake::LayerQuant;
-use super::policy::QatPolicy;
 use crate::device::max78000::training::{DATA_SCALE, is_device_node, is_wide};
-use crate::ir::{Graph, QuantScheme, WeightBits, params};
-use crate::quant::{FakeQuant, ModelQuant};
+use crate::device::max78000::weight_bits;
+use crate::ir::{Graph, QuantScheme, WeightBits, params::layer_names};
+use crate::quant::{FakeQuant, ModelQuant, PolicyError, QatParts, QatPolicy, QatScheme};
 use std::sync::Arc;
 
-/// Which parts of QAT are on (`--quant-w`, `--quant-act`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct QatParts {
-    pub weights: bool,
-    pub activations: bool,
+/// MAX78000's fake-quantization scheme (ai8x-training's QAT and simulate mode).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Max78000Scheme;
+
+impl QatScheme for Max78000Scheme {
+    fn check_policy(
+        &self,
+        policy: &QatPolicy,
+        graph: &Graph,
+        file: &str,
+    ) -> Result<(), PolicyError> {
+        check_widths(policy, file)?;
+        policy.check_layers(&layer_names(graph), file)
+    }
+
+    fn apply_policy(&self, graph: &mut Graph, policy: &QatPolicy) {
+        apply_policy(graph, policy);
+    }
+
+    fn qat(&self, graph: &Graph, parts: QatParts, policy: &QatPolicy) -> ModelQuant {
+        qat(graph, parts, policy.shift_quantile)
+    }
+
+    fn simulate(&self, graph: &Graph) -> ModelQuant {
+        simulate(graph)
+    }
 }
 
-/// The names of `graph`'s layers as policies and checkpoints spell them.
-pub fn layer_names(graph: &Graph) -> Vec<String> {
-    (0..graph.nodes.len())
-        .map(|i| params::layer_key(graph, i))
-        .collect()
+/// Refuse widths the device cannot hold (1, 2, 4 or 8 bits).
+pub fn check_widths(policy: &QatPolicy, file: &str) -> Result<(), PolicyError> {
+    for (key, bits) in policy.widths() {
+        weight_bits(bits.bits()).map_err(|message| PolicyError::Value {
+            file: file.to_string(),
+            key,
+            message,
+        })?;
+    }
+    Ok(())
 }
 
 /// Record the policy's widths in the MAX78000 nodes of `graph` that have an operator
@@ -93,5 +119,27 @@ pub fn simulate(graph: &Graph) -> ModelQuant {
         } else {
             1.0 / DATA_SCALE
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::quant::policy::parse;
+
+    #[test]
+    fn policy_widths_are_the_devices() {
+        let p = parse("start_epoch: 3\nweight_bits: 3\n", "p.yaml").unwrap();
+        let e = check_widths(&p, "p.yaml").unwrap_err();
+        assert!(e.to_string().starts_with("p.yaml: "), "{e}");
+        assert!(e.to_string().contains("1, 2, 4 or 8"), "{e}");
+        let p = parse(
+            "weight_bits: 8\noverrides: {fc: {weight_bits: 5}}\n",
+            "p.yaml",
+        )
+        .unwrap();
+        let e = check_widths(&p, "p.yaml").unwrap_err();
+        assert!(e.to_string().contains("overrides.fc.weight_bits"), "{e}");
+        assert!(check_widths(&QatPolicy::default_policy(), "built in").is_ok());
     }
 }

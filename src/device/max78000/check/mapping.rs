@@ -6,6 +6,7 @@
 use super::{Checker, Layer};
 use crate::device::max78000::placement::{DataFormat, OutputWidth, ProcessorMask};
 use crate::device::max78000::resources::data_bytes;
+use crate::device::max78000::{implicit_shift, supports};
 use crate::ir::{Activation, WeightBits};
 
 impl Checker<'_> {
@@ -111,9 +112,17 @@ impl Checker<'_> {
             return;
         }
         let bits = q.weight_bits.unwrap_or(WeightBits::B8);
+        if !supports(bits) {
+            self.push(
+                l.index,
+                "weight_bits",
+                format!("{bits}-bit weights are not supported (1, 2, 4 or 8 bits)"),
+            );
+            return;
+        }
         let shift = q.output_shift.unwrap_or(0);
-        if (shift + bits.implicit_shift()).abs() > lim.max_output_shift {
-            let (m, imp) = (lim.max_output_shift, bits.implicit_shift());
+        if (shift + implicit_shift(bits)).abs() > lim.max_output_shift {
+            let (m, imp) = (lim.max_output_shift, implicit_shift(bits));
             self.push(
                 l.index,
                 "output_shift",

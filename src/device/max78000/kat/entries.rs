@@ -32,7 +32,10 @@ where
     let mut words = Vec::new();
     for &layer in &graph.outputs {
         let node = &graph.nodes[layer];
-        let place = node.annex.max78000().ok_or(KatError::NotPlaced { layer })?;
+        let place = node
+            .annex
+            .get::<Placement>()
+            .ok_or(KatError::NotPlaced { layer })?;
         let out = outputs.get(layer).ok_or(KatError::MissingOutput {
             layer,
             given: outputs.len(),

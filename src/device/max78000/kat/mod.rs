@@ -3,7 +3,7 @@
 //! `SAMPLE_OUTPUT` array built from them, its text, reading it back, and comparing two.
 //!
 //! Owns the check-word rules and the file format. Must not compute layer outputs (that is
-//! `crate::sim`); it only lays given outputs out in memory.
+//! `sim`); it only lays given outputs out in memory.
 //!
 //! Two izer switches were checked against izer's code and golden files:
 //! * `--mlator` does not change the check words. izer turns the byte-swapping read path off

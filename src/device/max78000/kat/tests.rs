@@ -2,6 +2,7 @@
 //! comparisons with izer's files are in `tests/max78000_kat.rs`.
 
 use super::*;
+use crate::device::max78000::Placement;
 use crate::device::max78000::testutil::{conv2d, first, graph, node, place};
 use crate::device::max78000::{OutputWidth, ProcessorMask};
 use crate::ir::{Conv, Graph, Op, Shape};
@@ -97,7 +98,11 @@ fn passes_interleave_in_memory() {
     // 100 channels: two passes of 52 channels on processors 0-51.
     let g = one_layer(100, 2);
     assert_eq!(
-        g.nodes[0].annex.max78000().unwrap().output_processors,
+        g.nodes[0]
+            .annex
+            .get::<Placement>()
+            .unwrap()
+            .output_processors,
         first(52)
     );
     let got = words(&g, out(100, 2, 2, |c, _, _| c as i64));

@@ -3,7 +3,7 @@
 //! Conv2d hardware, ConvTranspose2d padding flip), plus the TRAM row length.
 //!
 //! Owns those rewrites for register programming only. Must not touch kernel bytes
-//! (`kernels`) or the network arithmetic (`crate::sim`).
+//! (`kernels`) or the network arithmetic (`super::sim`).
 
 use super::super::kernels::emulates_1x1;
 use super::super::limits::Limits;
@@ -73,7 +73,7 @@ impl<'a> HwLayer<'a> {
     /// Hardware view of layer `ll`; `None` if the node carries no MAX78000 placement.
     pub fn of(graph: &'a Graph, ll: NodeId, limits: &Limits) -> Option<Self> {
         let node = graph.nodes.get(ll)?;
-        let place = node.annex.max78000()?;
+        let place = node.annex.get::<Placement>()?;
         let (mut op, conv) = match node.op {
             Op::Conv1d(c) => (HwOp::Conv1d, Some(c)),
             Op::Conv2d(c) => (HwOp::Conv2d, Some(c)),

@@ -6,7 +6,7 @@
 
 use super::hw::{HwLayer, HwOp};
 use super::{LayerReg, Network};
-use crate::device::max78000::check::LimitError;
+use crate::device::max78000::limits::LimitError;
 use crate::ir::{Activation, EltwiseOp, Op};
 
 /// Lowest set bit (izer `ffs`); 0 for an empty map.
@@ -285,7 +285,7 @@ pub fn layer_registers(
         4 => 3 << 22,
         _ => 0,
     };
-    let shift = node.quant.total_shift().unwrap_or(0);
+    let shift = crate::device::max78000::total_shift(&node.quant).unwrap_or(0);
     post |= if shift < 0 {
         ((-shift) as u32 | 0x10) << 13
     } else {

@@ -9,9 +9,9 @@ mod hw;
 mod layer;
 mod stream;
 
-use super::check::LimitError;
 use super::kernel_map::allocate_kernels;
 use super::kernels::KernelGeometry;
+use super::limits::LimitError;
 use super::limits::Limits;
 use super::memmap::{
     AON_CONTROL, FAST_FIFO_BASE, FAST_FIFO_INTERRUPTS, FIFO_CONTROL, control_register,

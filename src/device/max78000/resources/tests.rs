@@ -1,6 +1,7 @@
 //! Per-layer resources, bias allocation and totals on tiny graphs.
 
 use super::{allocate_bias, data_bytes, layer_resources, totals};
+use crate::device::max78000::Placement;
 use crate::device::max78000::limits::MAX78000;
 use crate::device::max78000::placement::{DataFormat, OutputWidth, ProcessorMask};
 use crate::device::max78000::testutil::{conv2d, graph, place};
@@ -50,7 +51,7 @@ fn bias_bytes_include_leading_dummies_and_the_streaming_pad() {
 fn data_bytes_formulas() {
     let mut n = conv2d(4, 16, 10, 3);
     place(&mut n).data_format = DataFormat::Chw;
-    let p = n.annex.max78000().unwrap().clone();
+    let p = n.annex.get::<Placement>().unwrap().clone();
     assert_eq!(data_bytes(&n, &p, &MAX78000), (100, 400));
     n.eltwise = Some(Eltwise {
         op: EltwiseOp::Add,

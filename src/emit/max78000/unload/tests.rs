@@ -3,9 +3,9 @@
 //! `tests/emit_unload.rs`.
 
 use super::*;
-use crate::device::GraphAnnex;
 use crate::device::max78000::testutil::{conv2d, first, graph, place};
 use crate::device::max78000::{NetworkPlacement, ProcessorMask, UnloadRegion};
+use crate::ir::Annex;
 
 fn unload(g: &Graph) -> String {
     cnn_unload(g, &ProjectOptions::default()).unwrap()
@@ -182,7 +182,7 @@ fn write_gap_scales_the_instance_base_too() {
 #[test]
 fn unload_list_replaces_the_output_layers() {
     let mut g = one_layer(4, 1, OutputWidth::Bits32);
-    g.annex = GraphAnnex::Max78000(Box::new(NetworkPlacement {
+    g.annex = Annex::new(NetworkPlacement {
         unload: Some(vec![UnloadRegion {
             processors: first(2),
             channels: 2,
@@ -192,7 +192,7 @@ fn unload_list_replaces_the_output_layers() {
             write_gap: 0,
         }]),
         ..NetworkPlacement::default()
-    }));
+    });
     let expect = format!(
         "int cnn_unload(uint32_t *out_buf32)\n{{\n{BYTE_DECLS}\n  \
          // Custom unload for this network, unload sequence #0: 8-bit data, shape: (2, 1, 1)\n  \

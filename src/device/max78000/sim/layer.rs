@@ -6,26 +6,13 @@ use super::SimOptions;
 use super::conv::correlate;
 use super::conv::zero_stuff;
 use super::eltwise::combine;
-use super::error::SimError;
 use super::pool::{pool, subsample};
 use super::prepare::{Mac, PreparedLayer};
 use super::requant::{clamp_activate, shift_round};
+use super::{LayerTrace, SimError};
+use crate::device::max78000::Placement;
 use crate::ir::{Node, Source, is_one_dimensional};
 use ndarray::{Array3, Axis, concatenate, s};
-
-/// Intermediate data of one layer (izer's `--log-intermediate` records).
-#[derive(Debug, Clone)]
-pub struct LayerTrace {
-    /// Gathered input (all operands).
-    pub input: Array3<i64>,
-    /// After pooling (and pool-first element-wise), if the layer pools.
-    pub pooled: Option<Array3<i64>>,
-    /// What the operator reads, before flattening (izer logs it so).
-    pub op_input: Array3<i64>,
-    /// Accumulator including bias, for layers with weights.
-    pub acc: Option<Array3<i64>>,
-    pub output: Array3<i64>,
-}
 
 fn gather(
     index: usize,
@@ -73,7 +60,7 @@ fn gather(
         .map_err(|e| SimError::layer(index, format!("pixel concatenation: {e}")))?;
     let (h, w) = node
         .annex
-        .max78000()
+        .get::<Placement>()
         .and_then(|p| p.in_dim)
         .map_or((joined.dim().1, 1), |d| (d[0], d[1]));
     joined
@@ -134,7 +121,7 @@ pub fn run_layer(
     if let Some(e) = pool_last {
         ops = vec![combine(e.op, &ops)];
     }
-    let place = node.annex.max78000();
+    let place = node.annex.get::<Placement>();
     if let Some([top, bottom]) = place.map(|p| p.in_crop).filter(|c| *c != [0, 0]) {
         let h = ops[0].dim().1;
         let end = h

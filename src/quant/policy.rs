@@ -1,10 +1,12 @@
 //! The QAT policy file (ai8x-training's `--qat-policy`, `qat.md` §7) and the per-layer bit
-//! widths it gives.
+//! widths it gives — the policy format of every quantization scheme.
 //!
 //! Owns the file format: `start_epoch` (0-based epoch at whose start QAT switches on),
 //! `weight_bits` (default width; bias bits equal it), `shift_quantile` (default 1.0) and
 //! `overrides: {layer: {weight_bits}}` by layer name. The same file, without `start_epoch`,
-//! gives `qtool quantize --config` its bit widths. Must not touch models or checkpoints.
+//! gives `qtool quantize --config` its bit widths. Widths are read as any width the IR can
+//! carry; the scheme that applies a policy checks them ([`super::QatScheme::check_policy`]).
+//! Must not touch models or checkpoints.
 
 use crate::ir::WeightBits;
 use serde::{Deserialize, Serialize};
@@ -13,7 +15,7 @@ use std::path::Path;
 use thiserror::Error;
 
 /// The built-in policy (`configs/qat_policy.yaml`).
-pub const DEFAULT_POLICY: &str = include_str!("../../../configs/qat_policy.yaml");
+pub const DEFAULT_POLICY: &str = include_str!("../../configs/qat_policy.yaml");
 
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum PolicyError {
@@ -89,6 +91,15 @@ impl QatPolicy {
             .map_or(self.weight_bits, |o| o.weight_bits)
     }
 
+    /// Every width the policy names: the default, then each override's.
+    pub fn widths(&self) -> impl Iterator<Item = (String, WeightBits)> + '_ {
+        std::iter::once(("weight_bits".to_string(), self.weight_bits)).chain(
+            self.overrides
+                .iter()
+                .map(|(k, o)| (format!("overrides.{k}.weight_bits"), o.weight_bits)),
+        )
+    }
+
     /// Refuse overrides that name no layer of `layers` (a typo would silently train at the
     /// default width). `file` names the policy in the error.
     pub fn check_layers(&self, layers: &[String], file: &str) -> Result<(), PolicyError> {
@@ -140,9 +151,9 @@ mod tests {
 
     #[test]
     fn errors_name_file_and_key() {
-        let e = parse("start_epoch: 3\nweight_bits: 3\n", "p.yaml").unwrap_err();
+        let e = parse("start_epoch: 3\nweight_bits: 33\n", "p.yaml").unwrap_err();
         assert!(e.to_string().starts_with("p.yaml: "), "{e}");
-        assert!(e.to_string().contains("1, 2, 4 or 8"), "{e}");
+        assert!(e.to_string().contains("1 to 32"), "{e}");
         let e = parse("weight_bits: 8\nshift_quantile: 0\n", "p.yaml").unwrap_err();
         assert_eq!(
             e.to_string(),

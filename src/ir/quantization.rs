@@ -1,39 +1,34 @@
 //! Quantization attributes carried by IR nodes.
 //!
-//! Owns the typed vocabulary (weight width, output shift, activation range, scheme). The
-//! arithmetic that applies them lives in `quant` (training) and `sim` (integer engine).
+//! Owns the typed, scheme-neutral vocabulary (weight width, output shift, activation range,
+//! scheme). What a width or shift means in arithmetic belongs to the scheme or device that
+//! applies it, never to the IR.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// Width of quantized weights. MAX78000 supports 1, 2, 4 and 8 bits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// Width of quantized weights in bits, 1 to 32. The IR accepts any width a scheme can name;
+/// the scheme or device that uses a width checks it is one it supports (MAX78000: 1, 2, 4 or
+/// 8 bits; GTI masks: 1 to 12 bits; fixed-point schemes: up to 32).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "u8", into = "u8")]
-pub enum WeightBits {
-    B1,
-    B2,
-    B4,
-    B8,
-}
+pub struct WeightBits(u8);
 
 impl WeightBits {
+    pub const B1: WeightBits = WeightBits(1);
+    pub const B2: WeightBits = WeightBits(2);
+    pub const B4: WeightBits = WeightBits(4);
+    pub const B8: WeightBits = WeightBits(8);
+    /// The widest width the IR can carry.
+    pub const MAX: u8 = 32;
+
     pub fn bits(self) -> u8 {
-        match self {
-            WeightBits::B1 => 1,
-            WeightBits::B2 => 2,
-            WeightBits::B4 => 4,
-            WeightBits::B8 => 8,
-        }
+        self.0
     }
 
-    /// The shift the hardware applies on top of `output_shift` for narrow weights (`8 − bits`).
-    pub fn implicit_shift(self) -> i32 {
-        8 - i32::from(self.bits())
-    }
-
-    /// Smallest and largest integer weight of this width.
+    /// Smallest and largest two's-complement integer of this width.
     pub fn range(self) -> (i64, i64) {
-        let half = 1i64 << (self.bits() - 1);
+        let half = 1i64 << (self.0 - 1);
         (-half, half - 1)
     }
 }
@@ -41,14 +36,13 @@ impl WeightBits {
 impl TryFrom<u8> for WeightBits {
     type Error = String;
     fn try_from(v: u8) -> Result<Self, String> {
-        match v {
-            1 => Ok(WeightBits::B1),
-            2 => Ok(WeightBits::B2),
-            4 => Ok(WeightBits::B4),
-            8 => Ok(WeightBits::B8),
-            other => Err(format!(
-                "weight width must be 1, 2, 4 or 8 bits, not {other}"
-            )),
+        if (1..=Self::MAX).contains(&v) {
+            Ok(WeightBits(v))
+        } else {
+            Err(format!(
+                "weight width must be 1 to {} bits, not {v}",
+                Self::MAX
+            ))
         }
     }
 }
@@ -93,16 +87,8 @@ pub struct QuantAttrs {
     pub scheme: QuantScheme,
     pub weight_bits: Option<WeightBits>,
     pub bias_bits: Option<u8>,
-    /// Output shift as written in the network description or checkpoint, *without* the
-    /// implicit `8 − bits` of narrow weights.
+    /// Output shift as written in the network description or checkpoint (any shift a device
+    /// adds on its own, such as MAX78000's `8 − bits` for narrow weights, is the device's).
     pub output_shift: Option<i32>,
     pub act: Option<ActQuant>,
-}
-
-impl QuantAttrs {
-    /// Shift the hardware applies: `output_shift + (8 − weight bits)`.
-    pub fn total_shift(&self) -> Option<i32> {
-        let bits = self.weight_bits.unwrap_or(WeightBits::B8);
-        self.output_shift.map(|s| s + bits.implicit_shift())
-    }
 }

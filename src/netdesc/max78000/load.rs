@@ -1,12 +1,12 @@
 //! Loading a MAX78000 network into the IR: description + checkpoint + input geometry.
 //!
 //! Owns which file feeds which front end and where the input shape comes from. Parsing is
-//! done by `netdesc` and `checkpoint`; limits are checked by `device`.
+//! done by the rest of this folder and `crate::checkpoint`; limits are checked by the device.
 
-use crate::checkpoint::{self, TorchCheckpoint};
+use super::{self as desc, Built, DescError, InputSpec, MapOptions};
+use crate::checkpoint::{self, ReadError};
 use crate::ir::{Dims, Shape};
 use crate::netdesc::datasets;
-use crate::netdesc::max78000::{self as desc, Built, DescError, InputSpec, MapOptions};
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
@@ -16,11 +16,9 @@ pub enum LoadError {
     #[error(transparent)]
     Desc(#[from] DescError),
     #[error(transparent)]
-    Pth(#[from] checkpoint::pth::PthError),
+    Checkpoint(#[from] ReadError),
     #[error(transparent)]
-    Native(#[from] checkpoint::native::NativeError),
-    #[error(transparent)]
-    Npy(#[from] checkpoint::npy::NpyError),
+    Npy(#[from] crate::io::npy::NpyError),
     #[error("{file}: sample input has shape {shape:?}; expected [C, H, W] or [C, L]")]
     SampleRank { file: String, shape: Vec<usize> },
     #[error("{file}: --stop-after {layer}: the network has {layers} layers")]
@@ -42,6 +40,8 @@ pub struct LoadRequest {
     pub checkpoint: Option<PathBuf>,
     pub sample_input: Option<PathBuf>,
     pub input_shape: Option<Shape>,
+    /// The input shape when nothing else gives one (a training job's data).
+    pub fallback_input: Option<Shape>,
     pub map: MapOptions,
     /// izer `--stop-after N`: layer N ends the network.
     pub stop_after: Option<usize>,
@@ -49,19 +49,9 @@ pub struct LoadRequest {
     pub input_offset: Option<u32>,
 }
 
-/// Read a checkpoint by extension: `.safetensors` is qtool's native format, anything else a
-/// PyTorch file.
-pub fn read_checkpoint(path: &Path) -> Result<TorchCheckpoint, LoadError> {
-    if path.extension().is_some_and(|e| e == "safetensors") {
-        Ok(checkpoint::native::NativeCheckpoint::read(path)?.into())
-    } else {
-        Ok(checkpoint::pth::read(path)?)
-    }
-}
-
 /// Shape of a sample input file (`[C,H,W]` or `[C,L]`).
 pub fn sample_shape(path: &Path) -> Result<Shape, LoadError> {
-    let data = checkpoint::npy::read_i64_with_rank(path, &[2, 3])?;
+    let data = crate::io::npy::read_i64_with_rank(path, &[2, 3])?;
     let s = data.shape();
     Ok(match *s {
         [c, l] => Shape {
@@ -83,7 +73,7 @@ pub fn sample_shape(path: &Path) -> Result<Shape, LoadError> {
 
 /// Where the input shape comes from, first found wins: explicit shape, sample file,
 /// `sample_<dataset>.npy` beside the description (izer's convention), the description's own
-/// `input` key, or the dataset table.
+/// `input` key, the dataset table, or the request's fallback.
 fn input_shape(req: &LoadRequest, d: &desc::NetworkDesc) -> Result<Shape, LoadError> {
     if let Some(s) = req.input_shape {
         return Ok(s);
@@ -100,14 +90,21 @@ fn input_shape(req: &LoadRequest, d: &desc::NetworkDesc) -> Result<Shape, LoadEr
     if let Some(s) = d.input {
         return Ok(s);
     }
-    datasets::input_shape(&d.dataset).ok_or_else(|| LoadError::NoInput {
-        file: d.file.clone(),
-        dataset: d.dataset.clone(),
-    })
+    datasets::input_shape(&d.dataset)
+        .or(req.fallback_input)
+        .ok_or_else(|| LoadError::NoInput {
+            file: d.file.clone(),
+            dataset: d.dataset.clone(),
+        })
 }
 
 /// Load a MAX78000 network description (and checkpoint, if given) into the IR.
 pub fn load_max78000(req: &LoadRequest) -> Result<Built, LoadError> {
+    build(req, &load_desc(req)?)
+}
+
+/// The description of `req`, with `--stop-after` and `--input-offset` applied.
+pub fn load_desc(req: &LoadRequest) -> Result<desc::NetworkDesc, LoadError> {
     let mut d = desc::load(&req.network)?;
     if let Some(n) = req.stop_after {
         let Some(layer) = d.layers.get_mut(n) else {
@@ -122,19 +119,24 @@ pub fn load_max78000(req: &LoadRequest) -> Result<Built, LoadError> {
     if let (Some(offset), Some(first)) = (req.input_offset, d.layers.first_mut()) {
         first.in_offset = Some(offset);
     }
-    let input = input_shape(req, &d)?;
+    Ok(d)
+}
+
+/// The IR of an already read description `d` (and of `req`'s checkpoint, if given).
+pub fn build(req: &LoadRequest, d: &desc::NetworkDesc) -> Result<Built, LoadError> {
+    let input = input_shape(req, d)?;
     let spec = InputSpec {
         channels: input.channels,
         dims: input.dims,
     };
     let map = match &req.checkpoint {
         Some(p) => Some(desc::map_checkpoint(
-            &d,
-            &read_checkpoint(p)?,
+            d,
+            &checkpoint::read(p)?,
             &p.display().to_string(),
             &req.map,
         )?),
         None => None,
     };
-    Ok(desc::build_graph(&d, map.as_ref(), spec)?)
+    Ok(desc::build_graph(d, map.as_ref(), spec)?)
 }

@@ -1,18 +1,19 @@
 //! `convert`: a loaded MAX78000 network → the files of an SDK project, as izer's
 //! `ai8xize.py` writes them (simulation for the known answer, then every emitter).
 //!
-//! Owns which files a project has and the order of the stages. Must not format any file
-//! (`crate::emit`), compute results (`crate::sim`) or decide placement (`crate::device`).
+//! Owns which files a project has and the order of the stages. Must not format any file (the
+//! rest of this folder does), compute results (`device::max78000::sim`) or decide placement
+//! (`device::max78000`).
 
-use crate::device::max78000::{self as dev, KatError, KatOptions};
-use crate::emit::max78000::{
+use super::{
     EmitError, ProjectOptions, SOFTMAX_C, cnn_c, cnn_h, main_c, main_riscv_c, makefile, project_mk,
     riscv_makefiles,
     sampledata_h::{InputOptions, sampledata_h},
     weights_h,
 };
+use crate::device::max78000::sim::{self, SimError, SimOptions};
+use crate::device::max78000::{self as dev, KatError, KatOptions};
 use crate::ir::Graph;
-use crate::sim::{self, SimError, SimOptions};
 use ndarray::Array3;
 use thiserror::Error;
 

@@ -1,10 +1,10 @@
 //! The `inspect` report: per-layer shapes, operators, quantization and MAX78000 resources,
 //! with totals against the device limits. Serialisable to JSON and printable as a table.
 //!
-//! Owns the report's content and layout; it computes nothing about the device itself
-//! (`device::max78000` does).
+//! Owns the report's content and layout; it computes nothing about the device itself (the
+//! rest of this folder does).
 
-use crate::device::max78000::{self as dev, Limits, MAX78000};
+use super::{self as dev, Limits, MAX78000, Placement};
 use crate::ir::{Graph, Node, Op, PoolKind};
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -119,13 +119,13 @@ fn layer_report(index: usize, node: &Node, res: &dev::LayerResources) -> LayerRe
             .then(|| node.quant.weight_bits.map(|b| b.bits()))
             .flatten(),
         output_shift: node.quant.output_shift,
-        total_shift: node.quant.total_shift(),
+        total_shift: dev::total_shift(&node.quant),
         params: node.param_count(),
         resources: ResourceReport {
             processors: res.processors,
             output_processors: node
                 .annex
-                .max78000()
+                .get::<Placement>()
                 .map_or(0, |p| p.output_processors.count()),
             kernel_words: res.kernel_words,
             kernel_words_total: res.kernel_words_total,

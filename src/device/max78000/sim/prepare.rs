@@ -1,14 +1,11 @@
 //! Turning IR nodes into ready-to-run integer layers: weights to i32 correlation layout,
 //! bias to `128·β`, total shift, output width. Done once per graph, reused for every image.
 
-use super::SimOptions;
-use super::SimResult;
+use super::SimError;
 use super::conv::{Kernel, Padding};
-use super::error::SimError;
-use super::layer::{LayerTrace, run_layer};
-use crate::device::max78000::OutputWidth;
-use crate::ir::{Activation, Graph, Node, Op};
-use ndarray::{Array3, ArrayD};
+use crate::device::max78000::{OutputWidth, Placement};
+use crate::ir::{Activation, Node, Op};
+use ndarray::ArrayD;
 
 /// The multiply-accumulate stage of a layer.
 #[derive(Debug, Clone)]
@@ -36,13 +33,6 @@ pub struct PreparedLayer {
     pub bias: Option<Vec<i64>>,
     pub total_shift: i32,
     pub wide: bool,
-}
-
-/// A graph ready to simulate.
-#[derive(Debug, Clone)]
-pub struct Prepared<'g> {
-    pub graph: &'g Graph,
-    pub layers: Vec<PreparedLayer>,
 }
 
 fn integer_weights(index: usize, node: &Node) -> Result<(Vec<usize>, Vec<i32>), SimError> {
@@ -81,7 +71,7 @@ fn integer_weights(index: usize, node: &Node) -> Result<(Vec<usize>, Vec<i32>), 
     Ok((expected, values))
 }
 
-fn prepare(index: usize, node: &Node) -> Result<PreparedLayer, SimError> {
+pub fn prepare(index: usize, node: &Node) -> Result<PreparedLayer, SimError> {
     let mac = match node.op {
         Op::Conv2d(c) | Op::Conv1d(c) => {
             let (s, w) = integer_weights(index, node)?;
@@ -180,7 +170,7 @@ fn prepare(index: usize, node: &Node) -> Result<PreparedLayer, SimError> {
         .map(|b| b.iter().map(|v| (*v as i64) * 128).collect());
     let wide = node
         .annex
-        .max78000()
+        .get::<Placement>()
         .is_some_and(|p| p.output_width == OutputWidth::Bits32);
     if wide && node.activation != Activation::None {
         return Err(SimError::layer(
@@ -188,48 +178,11 @@ fn prepare(index: usize, node: &Node) -> Result<PreparedLayer, SimError> {
             "a 32-bit output layer cannot have an activation",
         ));
     }
-    let total_shift = node.quant.total_shift().unwrap_or(0);
+    let total_shift = crate::device::max78000::total_shift(&node.quant).unwrap_or(0);
     Ok(PreparedLayer {
         mac,
         bias,
         total_shift,
         wide,
     })
-}
-
-impl<'g> Prepared<'g> {
-    pub fn new(graph: &'g Graph) -> Result<Self, SimError> {
-        let layers = graph
-            .nodes
-            .iter()
-            .enumerate()
-            .map(|(i, n)| prepare(i, n))
-            .collect::<Result<_, _>>()?;
-        Ok(Prepared { graph, layers })
-    }
-
-    /// Run every layer on `input` (`[C,H,W]`); keep per-layer traces if `trace`.
-    pub fn run(
-        &self,
-        input: &Array3<i64>,
-        opts: SimOptions,
-        trace: bool,
-    ) -> Result<SimResult, SimError> {
-        let mut outputs: Vec<Array3<i64>> = Vec::with_capacity(self.layers.len());
-        let mut traces: Vec<LayerTrace> = Vec::new();
-        for (i, layer) in self.layers.iter().enumerate() {
-            let (out, t) = run_layer(i, &self.graph.nodes[i], layer, input, &outputs, opts, trace)?;
-            outputs.push(out);
-            traces.extend(t);
-        }
-        Ok(SimResult { outputs, traces })
-    }
-
-    /// The final layer's output only (for dataset evaluation).
-    pub fn classify(&self, input: &Array3<i64>, opts: SimOptions) -> Result<Array3<i64>, SimError> {
-        let mut r = self.run(input, opts, false)?;
-        r.outputs
-            .pop()
-            .ok_or_else(|| SimError::Input("the network has no layers".into()))
-    }
 }

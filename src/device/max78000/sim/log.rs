@@ -3,8 +3,8 @@
 //! `(0,)`, operator input `(C,H',W')`, accumulator, output), `weights.npy` (one integer kernel
 //! array per layer) and `bias.npy` (integer bias, or an empty float64 `(0,)`).
 
-use super::layer::LayerTrace;
-use crate::checkpoint::npy::{NpyError, NpyRecord, write_records};
+use super::LayerTrace;
+use crate::io::npy::{NpyError, NpyRecord, write_records};
 use crate::ir::{Graph, Node, Op};
 use ndarray::{Array3, ArrayD, IxDyn};
 use std::path::Path;

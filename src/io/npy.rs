@@ -3,7 +3,7 @@
 //! Owns dtype widening, byte order, Fortran-order transposition and the multi-record files
 //! izer appends with repeated `np.save`. Must not interpret the arrays (layouts, layers).
 
-use crate::atomic::write_bytes_atomic;
+use super::atomic::write_bytes_atomic;
 use ndarray::{ArrayD, IxDyn, ShapeBuilder};
 use npyz::{DType, NpyFile, NpyHeader, Order, TypeChar, TypeStr, WriteOptions, WriterBuilder};
 use std::io;
