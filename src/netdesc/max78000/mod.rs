@@ -8,6 +8,8 @@ mod derive;
 mod desc;
 mod error;
 mod layer;
+mod layer_keys;
+mod node;
 mod value;
 mod weights;
 
