@@ -10,10 +10,16 @@
 //!
 //! Every object is created by one opcode, so the arena, stack and memo grow at most linearly
 //! with the input; no length read from the stream is trusted beyond the bytes that remain.
+//! The opcode values are in `pickle/op.rs`, the bounded reads of the stream in
+//! `pickle/input.rs`; the dispatch here goes by opcode group.
 
 use std::collections::HashMap;
 
 use super::object::{NONE, Obj, ObjId, Pickle};
+use input::Input;
+
+mod input;
+mod op;
 
 /// Why a pickle stream could not be interpreted. Every message is one line.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -24,63 +30,6 @@ pub enum PickleError {
     Truncated { what: &'static str, offset: usize },
     #[error("pickle is malformed at byte {offset}: {detail}")]
     Malformed { offset: usize, detail: String },
-}
-
-/// Opcodes, named as in Python's `pickletools`.
-mod op {
-    pub const MARK: u8 = b'(';
-    pub const STOP: u8 = b'.';
-    pub const POP: u8 = b'0';
-    pub const POP_MARK: u8 = b'1';
-    pub const DUP: u8 = b'2';
-    pub const BININT: u8 = b'J';
-    pub const BININT1: u8 = b'K';
-    pub const BININT2: u8 = b'M';
-    pub const NONE: u8 = b'N';
-    pub const PERSID: u8 = b'P';
-    pub const BINPERSID: u8 = b'Q';
-    pub const REDUCE: u8 = b'R';
-    pub const BINSTRING: u8 = b'T';
-    pub const SHORT_BINSTRING: u8 = b'U';
-    pub const BINUNICODE: u8 = b'X';
-    pub const APPEND: u8 = b'a';
-    pub const BUILD: u8 = b'b';
-    pub const GLOBAL: u8 = b'c';
-    pub const DICT: u8 = b'd';
-    pub const EMPTY_DICT: u8 = b'}';
-    pub const APPENDS: u8 = b'e';
-    pub const BINGET: u8 = b'h';
-    pub const LONG_BINGET: u8 = b'j';
-    pub const LIST: u8 = b'l';
-    pub const EMPTY_LIST: u8 = b']';
-    pub const BINPUT: u8 = b'q';
-    pub const LONG_BINPUT: u8 = b'r';
-    pub const SETITEM: u8 = b's';
-    pub const TUPLE: u8 = b't';
-    pub const EMPTY_TUPLE: u8 = b')';
-    pub const SETITEMS: u8 = b'u';
-    pub const BINFLOAT: u8 = b'G';
-    pub const BINBYTES: u8 = b'B';
-    pub const SHORT_BINBYTES: u8 = b'C';
-    pub const PROTO: u8 = 0x80;
-    pub const NEWOBJ: u8 = 0x81;
-    pub const TUPLE1: u8 = 0x85;
-    pub const TUPLE2: u8 = 0x86;
-    pub const TUPLE3: u8 = 0x87;
-    pub const NEWTRUE: u8 = 0x88;
-    pub const NEWFALSE: u8 = 0x89;
-    pub const LONG1: u8 = 0x8a;
-    pub const LONG4: u8 = 0x8b;
-    pub const SHORT_BINUNICODE: u8 = 0x8c;
-    pub const BINUNICODE8: u8 = 0x8d;
-    pub const BINBYTES8: u8 = 0x8e;
-    pub const EMPTY_SET: u8 = 0x8f;
-    pub const ADDITEMS: u8 = 0x90;
-    pub const FROZENSET: u8 = 0x91;
-    pub const NEWOBJ_EX: u8 = 0x92;
-    pub const STACK_GLOBAL: u8 = 0x93;
-    pub const MEMOIZE: u8 = 0x94;
-    pub const FRAME: u8 = 0x95;
 }
 
 /// Interpret the pickle starting at `data[start..]` up to its `STOP`.
@@ -94,65 +43,6 @@ pub fn unpickle(data: &[u8], start: usize) -> Result<Pickle, PickleError> {
         at: start,
     };
     vm.run()
-}
-
-struct Input<'a> {
-    data: &'a [u8],
-    pos: usize,
-}
-
-impl<'a> Input<'a> {
-    fn take(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], PickleError> {
-        let end = self.pos.checked_add(n);
-        match end.and_then(|end| self.data.get(self.pos..end)) {
-            Some(bytes) => {
-                self.pos += n;
-                Ok(bytes)
-            }
-            None => Err(PickleError::Truncated {
-                what,
-                offset: self.pos,
-            }),
-        }
-    }
-
-    fn array<const N: usize>(&mut self, what: &'static str) -> Result<[u8; N], PickleError> {
-        let bytes = self.take(N, what)?;
-        let mut out = [0u8; N];
-        out.copy_from_slice(bytes);
-        Ok(out)
-    }
-
-    fn u8(&mut self, what: &'static str) -> Result<u8, PickleError> {
-        Ok(self.array::<1>(what)?[0])
-    }
-
-    fn u32(&mut self, what: &'static str) -> Result<u32, PickleError> {
-        Ok(u32::from_le_bytes(self.array(what)?))
-    }
-
-    /// A length that must fit in what remains of the input.
-    fn len_u64(&mut self, what: &'static str) -> Result<usize, PickleError> {
-        let n = u64::from_le_bytes(self.array(what)?);
-        usize::try_from(n).map_err(|_| PickleError::Truncated {
-            what,
-            offset: self.pos,
-        })
-    }
-
-    /// A `\n`-terminated line (text arguments of `GLOBAL`/`PERSID`), without the newline.
-    fn line(&mut self, what: &'static str) -> Result<&'a [u8], PickleError> {
-        let rest = self.data.get(self.pos..).unwrap_or_default();
-        let Some(len) = rest.iter().position(|&b| b == b'\n') else {
-            return Err(PickleError::Truncated {
-                what,
-                offset: self.pos,
-            });
-        };
-        let line = self.take(len, what)?;
-        self.pos += 1;
-        Ok(line)
-    }
 }
 
 struct Vm<'a> {
@@ -342,212 +232,280 @@ impl Vm<'_> {
         loop {
             self.at = self.input.pos;
             let code = self.input.u8("opcode")?;
-            match code {
-                op::STOP => {
-                    let root = self.pop()?;
-                    return Ok(Pickle::new(self.objs, root, self.input.pos));
-                }
-                op::PROTO => {
-                    let proto = self.input.u8("PROTO")?;
-                    if proto > 5 {
-                        return Err(self.malformed(format!("protocol {proto} is not supported")));
-                    }
-                }
-                op::FRAME => {
-                    self.input.take(8, "FRAME")?;
-                }
-                op::MARK => self.marks.push(self.stack.len()),
-                op::POP => {
-                    if self.stack.len() > self.floor() {
-                        self.pop()?;
-                    } else {
-                        self.pop_mark()?;
-                    }
-                }
-                op::POP_MARK => {
-                    self.pop_mark()?;
-                }
-                op::DUP => {
-                    let top = self.top()?;
-                    self.stack.push(top);
-                }
-                op::NONE => self.push(Obj::None),
-                op::NEWTRUE => self.push(Obj::Bool(true)),
-                op::NEWFALSE => self.push(Obj::Bool(false)),
-                op::BININT1 => {
-                    let v = self.input.u8("BININT1")?;
-                    self.push(Obj::Int(i64::from(v)));
-                }
-                op::BININT2 => {
-                    let v = u16::from_le_bytes(self.input.array("BININT2")?);
-                    self.push(Obj::Int(i64::from(v)));
-                }
-                op::BININT => {
-                    let v = i32::from_le_bytes(self.input.array("BININT")?);
-                    self.push(Obj::Int(i64::from(v)));
-                }
-                op::LONG1 => {
-                    let n = self.input.u8("LONG1")?;
-                    self.long(usize::from(n))?;
-                }
-                op::LONG4 => {
-                    let n = self.input.u32("LONG4")?;
-                    self.long(n as usize)?;
-                }
-                op::BINFLOAT => {
-                    let v = f64::from_be_bytes(self.input.array("BINFLOAT")?);
-                    self.push(Obj::Float(v));
-                }
-                op::BINUNICODE => {
-                    let n = self.input.u32("BINUNICODE")?;
-                    self.string(n as usize)?;
-                }
-                op::SHORT_BINUNICODE => {
-                    let n = self.input.u8("SHORT_BINUNICODE")?;
-                    self.string(usize::from(n))?;
-                }
-                op::BINUNICODE8 => {
-                    let n = self.input.len_u64("BINUNICODE8")?;
-                    self.string(n)?;
-                }
-                op::BINBYTES => {
-                    let n = self.input.u32("BINBYTES")?;
-                    self.bytes(n as usize)?;
-                }
-                op::SHORT_BINBYTES => {
-                    let n = self.input.u8("SHORT_BINBYTES")?;
-                    self.bytes(usize::from(n))?;
-                }
-                op::BINBYTES8 => {
-                    let n = self.input.len_u64("BINBYTES8")?;
-                    self.bytes(n)?;
-                }
-                op::BINSTRING => {
-                    let n = self.input.u32("BINSTRING")?;
-                    self.py2_string(n as usize)?;
-                }
-                op::SHORT_BINSTRING => {
-                    let n = self.input.u8("SHORT_BINSTRING")?;
-                    self.py2_string(usize::from(n))?;
-                }
-                op::EMPTY_DICT => self.push(Obj::Dict(Vec::new())),
-                op::EMPTY_LIST => self.push(Obj::List(Vec::new())),
-                op::EMPTY_TUPLE => self.push(Obj::Tuple(Vec::new())),
-                op::EMPTY_SET => self.push(Obj::Set(Vec::new())),
-                op::TUPLE => {
-                    let items = self.pop_mark()?;
-                    self.push(Obj::Tuple(items));
-                }
-                op::TUPLE1 => self.tuple(1)?,
-                op::TUPLE2 => self.tuple(2)?,
-                op::TUPLE3 => self.tuple(3)?,
-                op::LIST => {
-                    let items = self.pop_mark()?;
-                    self.push(Obj::List(items));
-                }
-                op::DICT => {
-                    let items = self.pop_mark()?;
-                    self.push(Obj::Dict(Vec::new()));
-                    self.set_items(items)?;
-                }
-                op::FROZENSET => {
-                    let items = self.pop_mark()?;
-                    self.push(Obj::Set(items));
-                }
-                op::BINPUT => {
-                    let i = self.input.u8("BINPUT")?;
-                    self.put(u32::from(i))?;
-                }
-                op::LONG_BINPUT => {
-                    let i = self.input.u32("LONG_BINPUT")?;
-                    self.put(i)?;
-                }
-                op::MEMOIZE => {
-                    let i = u32::try_from(self.memo.len())
-                        .map_err(|_| self.malformed("memo is full"))?;
-                    self.put(i)?;
-                }
-                op::BINGET => {
-                    let i = self.input.u8("BINGET")?;
-                    self.get(u32::from(i))?;
-                }
-                op::LONG_BINGET => {
-                    let i = self.input.u32("LONG_BINGET")?;
-                    self.get(i)?;
-                }
-                op::GLOBAL => {
-                    let module = self.input.line("GLOBAL module")?;
-                    let name = self.input.line("GLOBAL name")?;
-                    let module = self.text(module, "GLOBAL module")?;
-                    let name = self.text(name, "GLOBAL name")?;
-                    self.global(module, name);
-                }
-                op::STACK_GLOBAL => {
-                    let name = self.pop()?;
-                    let module = self.pop()?;
-                    let (Obj::Str(module), Obj::Str(name)) = (self.obj(module), self.obj(name))
-                    else {
-                        return Err(self.malformed("STACK_GLOBAL needs two strings"));
-                    };
-                    let (module, name) = (module.clone(), name.clone());
-                    self.global(module, name);
-                }
-                op::REDUCE | op::NEWOBJ => {
-                    let args = self.pop()?;
-                    let callable = self.pop()?;
-                    self.reduce(callable, args);
-                }
-                op::NEWOBJ_EX => {
-                    let _kwargs = self.pop()?;
-                    let args = self.pop()?;
-                    let callable = self.pop()?;
-                    self.push(Obj::Call { callable, args });
-                }
-                op::BINPERSID => {
-                    let pid = self.pop()?;
-                    self.push(Obj::PersistentId(pid));
-                }
-                op::PERSID => {
-                    let line = self.input.line("PERSID")?;
-                    let text = self.text(line, "PERSID")?;
-                    let pid = self.new_obj(Obj::Str(text));
-                    self.push(Obj::PersistentId(pid));
-                }
-                op::SETITEM => {
-                    let value = self.pop()?;
-                    let key = self.pop()?;
-                    self.set_items(vec![key, value])?;
-                }
-                op::SETITEMS => {
-                    let items = self.pop_mark()?;
-                    self.set_items(items)?;
-                }
-                op::APPEND => {
-                    let item = self.pop()?;
-                    self.append_items(vec![item])?;
-                }
-                op::APPENDS => {
-                    let items = self.pop_mark()?;
-                    self.append_items(items)?;
-                }
-                op::ADDITEMS => {
-                    let items = self.pop_mark()?;
-                    self.add_items(items)?;
-                }
-                op::BUILD => {
-                    // BUILD sets an object's state (e.g. an OrderedDict's `_metadata`); not data
-                    // this reader needs, so the state is dropped and the object kept as is.
-                    let _state = self.pop()?;
-                    self.top()?;
-                }
-                _ => {
-                    return Err(PickleError::Unsupported {
-                        opcode: code,
-                        offset: self.at,
-                    });
-                }
+            if code == op::STOP {
+                let root = self.pop()?;
+                return Ok(Pickle::new(self.objs, root, self.input.pos));
+            }
+            let known = self.stack_op(code)?
+                || self.scalar_op(code)?
+                || self.text_op(code)?
+                || self.container_op(code)?
+                || self.fill_op(code)?
+                || self.memo_op(code)?
+                || self.object_op(code)?;
+            if !known {
+                return Err(PickleError::Unsupported {
+                    opcode: code,
+                    offset: self.at,
+                });
             }
         }
+    }
+
+    /// Framing and the stack: `PROTO`, `FRAME`, `MARK`, `POP`, `POP_MARK`, `DUP`.
+    /// `Ok(false)` for an opcode of another group.
+    fn stack_op(&mut self, code: u8) -> Result<bool, PickleError> {
+        match code {
+            op::PROTO => {
+                let proto = self.input.u8("PROTO")?;
+                if proto > 5 {
+                    return Err(self.malformed(format!("protocol {proto} is not supported")));
+                }
+            }
+            op::FRAME => {
+                self.input.take(8, "FRAME")?;
+            }
+            op::MARK => self.marks.push(self.stack.len()),
+            op::POP => {
+                if self.stack.len() > self.floor() {
+                    self.pop()?;
+                } else {
+                    self.pop_mark()?;
+                }
+            }
+            op::POP_MARK => {
+                self.pop_mark()?;
+            }
+            op::DUP => {
+                let top = self.top()?;
+                self.stack.push(top);
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// Scalars: `None`, booleans, integers and floats.
+    /// `Ok(false)` for an opcode of another group.
+    fn scalar_op(&mut self, code: u8) -> Result<bool, PickleError> {
+        match code {
+            op::NONE => self.push(Obj::None),
+            op::NEWTRUE => self.push(Obj::Bool(true)),
+            op::NEWFALSE => self.push(Obj::Bool(false)),
+            op::BININT1 => {
+                let v = self.input.u8("BININT1")?;
+                self.push(Obj::Int(i64::from(v)));
+            }
+            op::BININT2 => {
+                let v = u16::from_le_bytes(self.input.array("BININT2")?);
+                self.push(Obj::Int(i64::from(v)));
+            }
+            op::BININT => {
+                let v = i32::from_le_bytes(self.input.array("BININT")?);
+                self.push(Obj::Int(i64::from(v)));
+            }
+            op::LONG1 => {
+                let n = self.input.u8("LONG1")?;
+                self.long(usize::from(n))?;
+            }
+            op::LONG4 => {
+                let n = self.input.u32("LONG4")?;
+                self.long(n as usize)?;
+            }
+            op::BINFLOAT => {
+                let v = f64::from_be_bytes(self.input.array("BINFLOAT")?);
+                self.push(Obj::Float(v));
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// Strings and byte strings.
+    /// `Ok(false)` for an opcode of another group.
+    fn text_op(&mut self, code: u8) -> Result<bool, PickleError> {
+        match code {
+            op::BINUNICODE => {
+                let n = self.input.u32("BINUNICODE")?;
+                self.string(n as usize)?;
+            }
+            op::SHORT_BINUNICODE => {
+                let n = self.input.u8("SHORT_BINUNICODE")?;
+                self.string(usize::from(n))?;
+            }
+            op::BINUNICODE8 => {
+                let n = self.input.len_u64("BINUNICODE8")?;
+                self.string(n)?;
+            }
+            op::BINBYTES => {
+                let n = self.input.u32("BINBYTES")?;
+                self.bytes(n as usize)?;
+            }
+            op::SHORT_BINBYTES => {
+                let n = self.input.u8("SHORT_BINBYTES")?;
+                self.bytes(usize::from(n))?;
+            }
+            op::BINBYTES8 => {
+                let n = self.input.len_u64("BINBYTES8")?;
+                self.bytes(n)?;
+            }
+            op::BINSTRING => {
+                let n = self.input.u32("BINSTRING")?;
+                self.py2_string(n as usize)?;
+            }
+            op::SHORT_BINSTRING => {
+                let n = self.input.u8("SHORT_BINSTRING")?;
+                self.py2_string(usize::from(n))?;
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// New containers: empty ones, and tuples, lists, dicts and sets of the items above a
+    /// MARK (or of the top one to three items).
+    /// `Ok(false)` for an opcode of another group.
+    fn container_op(&mut self, code: u8) -> Result<bool, PickleError> {
+        match code {
+            op::EMPTY_DICT => self.push(Obj::Dict(Vec::new())),
+            op::EMPTY_LIST => self.push(Obj::List(Vec::new())),
+            op::EMPTY_TUPLE => self.push(Obj::Tuple(Vec::new())),
+            op::EMPTY_SET => self.push(Obj::Set(Vec::new())),
+            op::TUPLE => {
+                let items = self.pop_mark()?;
+                self.push(Obj::Tuple(items));
+            }
+            op::TUPLE1 => self.tuple(1)?,
+            op::TUPLE2 => self.tuple(2)?,
+            op::TUPLE3 => self.tuple(3)?,
+            op::LIST => {
+                let items = self.pop_mark()?;
+                self.push(Obj::List(items));
+            }
+            op::DICT => {
+                let items = self.pop_mark()?;
+                self.push(Obj::Dict(Vec::new()));
+                self.set_items(items)?;
+            }
+            op::FROZENSET => {
+                let items = self.pop_mark()?;
+                self.push(Obj::Set(items));
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// Adding items to the container on the stack: `SETITEM(S)`, `APPEND(S)`, `ADDITEMS`.
+    /// `Ok(false)` for an opcode of another group.
+    fn fill_op(&mut self, code: u8) -> Result<bool, PickleError> {
+        match code {
+            op::SETITEM => {
+                let value = self.pop()?;
+                let key = self.pop()?;
+                self.set_items(vec![key, value])?;
+            }
+            op::SETITEMS => {
+                let items = self.pop_mark()?;
+                self.set_items(items)?;
+            }
+            op::APPEND => {
+                let item = self.pop()?;
+                self.append_items(vec![item])?;
+            }
+            op::APPENDS => {
+                let items = self.pop_mark()?;
+                self.append_items(items)?;
+            }
+            op::ADDITEMS => {
+                let items = self.pop_mark()?;
+                self.add_items(items)?;
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// The memo: `BINPUT`, `LONG_BINPUT`, `MEMOIZE`, `BINGET`, `LONG_BINGET`.
+    /// `Ok(false)` for an opcode of another group.
+    fn memo_op(&mut self, code: u8) -> Result<bool, PickleError> {
+        match code {
+            op::BINPUT => {
+                let i = self.input.u8("BINPUT")?;
+                self.put(u32::from(i))?;
+            }
+            op::LONG_BINPUT => {
+                let i = self.input.u32("LONG_BINPUT")?;
+                self.put(i)?;
+            }
+            op::MEMOIZE => {
+                let i =
+                    u32::try_from(self.memo.len()).map_err(|_| self.malformed("memo is full"))?;
+                self.put(i)?;
+            }
+            op::BINGET => {
+                let i = self.input.u8("BINGET")?;
+                self.get(u32::from(i))?;
+            }
+            op::LONG_BINGET => {
+                let i = self.input.u32("LONG_BINGET")?;
+                self.get(i)?;
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// Globals, calls, persistent ids and `BUILD`, recorded, never executed.
+    /// `Ok(false)` for an opcode of another group.
+    fn object_op(&mut self, code: u8) -> Result<bool, PickleError> {
+        match code {
+            op::GLOBAL => {
+                let module = self.input.line("GLOBAL module")?;
+                let name = self.input.line("GLOBAL name")?;
+                let module = self.text(module, "GLOBAL module")?;
+                let name = self.text(name, "GLOBAL name")?;
+                self.global(module, name);
+            }
+            op::STACK_GLOBAL => {
+                let name = self.pop()?;
+                let module = self.pop()?;
+                let (Obj::Str(module), Obj::Str(name)) = (self.obj(module), self.obj(name)) else {
+                    return Err(self.malformed("STACK_GLOBAL needs two strings"));
+                };
+                let (module, name) = (module.clone(), name.clone());
+                self.global(module, name);
+            }
+            op::REDUCE | op::NEWOBJ => {
+                let args = self.pop()?;
+                let callable = self.pop()?;
+                self.reduce(callable, args);
+            }
+            op::NEWOBJ_EX => {
+                let _kwargs = self.pop()?;
+                let args = self.pop()?;
+                let callable = self.pop()?;
+                self.push(Obj::Call { callable, args });
+            }
+            op::BINPERSID => {
+                let pid = self.pop()?;
+                self.push(Obj::PersistentId(pid));
+            }
+            op::PERSID => {
+                let line = self.input.line("PERSID")?;
+                let text = self.text(line, "PERSID")?;
+                let pid = self.new_obj(Obj::Str(text));
+                self.push(Obj::PersistentId(pid));
+            }
+            op::BUILD => {
+                // BUILD sets an object's state (e.g. an OrderedDict's `_metadata`); not data
+                // this reader needs, so the state is dropped and the object kept as is.
+                let _state = self.pop()?;
+                self.top()?;
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
     }
 
     fn obj(&self, id: ObjId) -> &Obj {

@@ -3,10 +3,11 @@
 //! `--compact-data`).
 //!
 //! Owns how the first layer's input is packed into 32-bit words (HWC four channels per word,
-//! CHW four pixels per word, multi-pass merging, element-wise operands, `in_offset`, FIFOs),
-//! where each block goes, and the header text. Must not touch `main.c` text (a later emitter
-//! reuses [`input_loads`] for `load_input()`), kernels or biases (`weights.h`), or the
-//! known-answer data (`crate::device::max78000::kat`). The `#define` syntax itself is
+//! CHW four pixels per word, multi-pass merging, element-wise operands, `in_offset`, FIFOs,
+//! the latter in `sampledata_h/fifo.rs`), where each block goes, and the header text. Must
+//! not touch `main.c` text (a later emitter reuses [`input_loads`] for `load_input()`),
+//! kernels or biases (`weights.h`), or the known-answer data
+//! (`crate::device::max78000::kat`). The `#define` syntax itself is
 //! [`crate::device::max78000::c_define`].
 //!
 //! Two izer behaviours are reproduced on purpose:
@@ -23,6 +24,9 @@ use crate::device::max78000::Placement;
 use crate::device::max78000::{DataFormat, Limits, MAX78000, c_define, data_address};
 use crate::ir::Graph;
 use ndarray::Array3;
+
+mod fifo;
+use fifo::{fifo_chw_loads, fifo_hwc_loads};
 
 /// izer switches that change how the input is delivered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -315,122 +319,6 @@ fn pixel_words(input: &Array3<i64>, c: usize, cols: usize, pixels: usize) -> Vec
                 .fold(0, |a, v| a | v)
         })
         .collect()
-}
-
-fn fifo_load(f: usize, words: Vec<u32>, channels: (usize, usize)) -> InputLoad {
-    let mut ld = load(
-        f as u32,
-        FIFO_DATA_BASE + 4 * f as u32,
-        LoadTarget::Fifo(f as u32),
-        words,
-    );
-    ld.channels = vec![channels];
-    ld
-}
-
-/// Why a processor map cannot feed the FIFOs (izer would loop or index past its buffers).
-fn fifo_map_error(l: &Layer0) -> EmitError {
-    EmitError::ProcessorMap {
-        map: l.processors,
-        channels: l.channels,
-        why: "the FIFOs it implies do not match the channel count",
-    }
-}
-
-/// FIFO input, HWC: FIFO `f` takes up to four channels per pixel for processors `16f…16f+3`.
-/// Which FIFO serves each group of `group` channels (4 for HWC, 1 for CHW) and with which
-/// processor bits: groups take the enabled processors quadrant by quadrant, one FIFO per
-/// quadrant, restarting at quadrant 0 when the map runs out.
-fn fifo_plan(
-    l: &Layer0,
-    limits: &Limits,
-    group: usize,
-) -> Result<Vec<(usize, u64, usize)>, EmitError> {
-    if l.operands != 1 {
-        return Err(EmitError::Operands {
-            what: "FIFO",
-            operands: l.operands,
-        });
-    }
-    let quad_width = limits.processors_per_quadrant;
-    let fifos = l.channels.div_ceil(group);
-    let mask = (1u64 << group) - 1;
-    let mut plan = Vec::with_capacity(fifos);
-    let (mut pmap, mut fifo) = (0u64, 0usize);
-    for c in (0..l.channels).step_by(group) {
-        if pmap == 0 {
-            (pmap, fifo) = (l.processors, 0);
-        }
-        while pmap & mask == 0 {
-            if pmap == 0 {
-                return Err(fifo_map_error(l));
-            }
-            pmap >>= quad_width;
-            fifo += 1;
-        }
-        if fifo >= fifos {
-            return Err(fifo_map_error(l));
-        }
-        plan.push((c, pmap & mask, fifo));
-        pmap >>= quad_width;
-        fifo += 1;
-    }
-    Ok(plan)
-}
-
-fn fifo_hwc_loads(
-    l: &Layer0,
-    input: &Array3<i64>,
-    limits: &Limits,
-) -> Result<Vec<InputLoad>, EmitError> {
-    let fifos = l.channels.div_ceil(4);
-    // The processor bits each group of four channels is taken with, and its FIFO.
-    let plan = fifo_plan(l, limits, 4)?;
-    let pixels = l.rows * l.cols;
-    let mut buffers = vec![vec![0u32; pixels]; fifos];
-    for (c, bits, fifo) in &plan {
-        for (pix, word) in buffers[*fifo].iter_mut().enumerate() {
-            let (row, col) = (pix / l.cols, pix % l.cols);
-            *word = (0..4)
-                .filter(|b| bits >> b & 1 == 1 && c + b < l.channels)
-                .map(|b| byte(input[[c + b, row, col]]) << (8 * b))
-                .fold(0, |a, v| a | v);
-        }
-    }
-    let mut channels = vec![(0, 0); fifos];
-    for (c, _, fifo) in &plan {
-        channels[*fifo] = (*c, (c + 3).min(l.channels - 1));
-    }
-    Ok(buffers
-        .into_iter()
-        .enumerate()
-        .map(|(f, w)| fifo_load(f, w, channels[f]))
-        .collect())
-}
-
-/// FIFO input, CHW: one channel per FIFO (processor `16f`), four pixels per word.
-fn fifo_chw_loads(
-    l: &Layer0,
-    input: &Array3<i64>,
-    limits: &Limits,
-) -> Result<Vec<InputLoad>, EmitError> {
-    let fifos = l.channels;
-    let target: Vec<usize> = fifo_plan(l, limits, 1)?
-        .into_iter()
-        .map(|(_, _, f)| f)
-        .collect();
-    let pixels = l.rows * l.cols;
-    let mut buffers = vec![vec![0u32; pixels.div_ceil(4)]; fifos];
-    let mut channels = vec![(0, 0); fifos];
-    for (c, &f) in target.iter().enumerate() {
-        buffers[f] = pixel_words(input, c, l.cols, pixels);
-        channels[f] = (c, c);
-    }
-    Ok(buffers
-        .into_iter()
-        .enumerate()
-        .map(|(f, w)| fifo_load(f, w, channels[f]))
-        .collect())
 }
 
 #[cfg(test)]

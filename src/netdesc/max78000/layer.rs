@@ -1,9 +1,12 @@
 //! One entry of the YAML `layers` list: every izer key, alias and per-operator default.
 //!
 //! Owns the per-layer schema, izer's keys plus the training keys qtool adds
-//! ([`TRAINING_LAYER_KEYS`]). Cross-layer derivation (channels, dimensions, offsets) is done
-//! in `derive.rs`; hardware limits are checked by `device::max78000`.
+//! ([`TRAINING_LAYER_KEYS`]), the order the keys are read in and the per-operator fix-ups;
+//! what each key may hold is read by `layer_keys.rs`. Cross-layer derivation (channels,
+//! dimensions, offsets) is done in `derive.rs`; hardware limits are checked by
+//! `device::max78000`.
 
+use super::layer_keys::{self as keys, Entry};
 use super::value::{self, kind};
 use crate::device::max78000::{DataFormat, OutputWidth, ProcessorMask};
 use crate::ir::{Activation, EltwiseOp, PoolKind};
@@ -183,88 +186,8 @@ pub const TRAINING_LAYER_KEYS: &[&str] = &["bias", "batchnorm", "dropout"];
 /// Error while parsing one layer: the key (if any) and the message.
 pub type KeyError = (Option<&'static str>, String);
 
-struct Entry<'a> {
-    map: &'a Mapping,
-}
-
-impl<'a> Entry<'a> {
-    fn get(&self, key: &str) -> Option<&'a Value> {
-        self.map.get(key)
-    }
-
-    /// Value of the first present alias; error if more than one alias is present.
-    fn alias(&self, keys: &[&'static str]) -> Result<Option<(&'static str, &'a Value)>, KeyError> {
-        let present: Vec<_> = keys
-            .iter()
-            .filter_map(|k| self.get(k).map(|v| (*k, v)))
-            .collect();
-        match present.as_slice() {
-            [] => Ok(None),
-            [one] => Ok(Some(*one)),
-            [a, b, ..] => Err((
-                Some(a.0),
-                format!(
-                    "duplicate key: `{}` and `{}` are aliases; give only one",
-                    a.0, b.0
-                ),
-            )),
-        }
-    }
-
-    fn with<T>(
-        &self,
-        key: &'static str,
-        f: impl FnOnce(&'a Value) -> Result<T, String>,
-    ) -> Result<Option<T>, KeyError> {
-        self.get(key).map(f).transpose().map_err(|m| (Some(key), m))
-    }
-
-    fn flag(
-        &self,
-        key: &'static str,
-        warnings: &mut Vec<String>,
-    ) -> Result<Option<bool>, KeyError> {
-        self.with(key, value::truthy).map(|o| {
-            o.map(|(b, from_string)| {
-                if from_string {
-                    warnings.push(format!(
-                        "`{key}` is given as a string; izer treats any non-empty string as true"
-                    ));
-                }
-                b
-            })
-        })
-    }
-}
-
-fn seq_ref(v: &Value) -> Result<SeqRef, String> {
-    match v {
-        Value::String(s) => Ok(SeqRef::Name(s.clone())),
-        other => value::int(other).map(SeqRef::Index),
-    }
-}
-
-fn seq_ref_or_stop(v: &Value) -> Result<SeqRef, String> {
-    match v {
-        Value::String(s) if s.eq_ignore_ascii_case("stop") => Ok(SeqRef::Index(-1)),
-        other => seq_ref(other),
-    }
-}
-
-fn eltwise_name(s: &str, aliases: bool) -> Option<EltwiseOp> {
-    match s.to_ascii_lowercase().as_str() {
-        "add" => Some(EltwiseOp::Add),
-        "sub" => Some(EltwiseOp::Sub),
-        "or" => Some(EltwiseOp::Or),
-        "xor" => Some(EltwiseOp::Xor),
-        "bitwiseor" | "bitwise_or" if aliases => Some(EltwiseOp::Or),
-        "bitwisexor" | "bitwise_xor" if aliases => Some(EltwiseOp::Xor),
-        _ => None,
-    }
-}
-
-/// Parse one `layers` entry with sequence number `seq`.
-pub fn parse_layer(seq: usize, item: &Value) -> Result<LayerDesc, KeyError> {
+/// The layer mapping of `item`, with every key known.
+fn layer_mapping(item: &Value) -> Result<&Mapping, KeyError> {
     let map = item.as_mapping().ok_or((
         None,
         format!("a layer must be a mapping of keys, found {}", kind(item)),
@@ -278,340 +201,57 @@ pub fn parse_layer(seq: usize, item: &Value) -> Result<LayerDesc, KeyError> {
             return Err((None, format!("unknown key `{name}`")));
         }
     }
-    let e = Entry { map };
+    Ok(map)
+}
+
+/// Parse one `layers` entry with sequence number `seq`.
+///
+/// The keys are read in izer's order, so that the first error and the order of the warnings
+/// are izer's; the per-operator fix-ups come last, as izer applies them at the end of each
+/// entry.
+pub fn parse_layer(seq: usize, item: &Value) -> Result<LayerDesc, KeyError> {
+    let e = Entry {
+        map: layer_mapping(item)?,
+    };
     let mut warnings = Vec::new();
-
-    let processors = match e.get("processors") {
-        None => {
-            return Err((
-                Some("processors"),
-                "`processors` must not be zero or missing".into(),
-            ));
-        }
-        Some(v) => value::processor_mask(v).map_err(|m| (Some("processors"), m))?,
-    };
-    let output_processors = e.with("output_processors", value::processor_mask)?;
-
-    let (mut pool, mut pool_size) = (None, [1, 1]);
-    if let Some(p) = e.with("max_pool", value::pair)? {
-        (pool, pool_size) = (Some(PoolKind::Max), p);
-    } else if let Some(p) = e.with("avg_pool", value::pair)? {
-        (pool, pool_size) = (Some(PoolKind::Avg), p);
-    }
-    let pool_stride = e.with("pool_stride", value::pair)?;
-
-    let quantization = e.with("quantization", |v| match v {
-        Value::String(s) if matches!(s.to_ascii_lowercase().as_str(), "bin" | "binary") => {
-            Ok(DescQuant::Binary)
-        }
-        other => match value::int(other) {
-            Ok(b @ (1 | 2 | 4 | 8)) => Ok(DescQuant::Bits(b as u8)),
-            _ => Err("`quantization` must be 1, 2, 4, 8 or bin/binary".into()),
-        },
-    })?;
+    let (processors, output_processors) = keys::processors(&e)?;
+    let pooling = keys::pooling(&e)?;
+    let quantization = keys::quantization(&e)?;
     let output_shift = e.with("output_shift", value::int)?;
-    let in_channels = e.with("in_channels", value::count)?;
-    let in_dim = e.with("in_dim", value::dim)?;
-    let in_crop = e
-        .with("in_crop", |v| {
-            let [a, b] = value::pair(v)?;
-            Ok([
-                u32::try_from(a).map_err(|e| e.to_string())?,
-                u32::try_from(b).map_err(|e| e.to_string())?,
-            ])
-        })?
-        .unwrap_or([0, 0]);
-    let read_gap = match e.alias(&["in_skip", "read_gap"])? {
-        Some((k, v)) => value::uint(v).map_err(|m| (Some(k), m))?,
-        None => 0,
-    };
-    let in_channel_skip = e.with("in_channel_skip", value::uint)?.unwrap_or(0);
-    let in_offset = e.with("in_offset", value::uint)?;
-    let out_channels = e.with("out_channels", value::count)?;
-    let out_offset = match e.with("out_offset", value::uint)? {
-        Some(o) => o,
-        None => {
-            warnings.push("no `out_offset`: defaulting to 0".into());
-            0
-        }
-    };
-
-    let activation = match e.alias(&["activate", "activation"])? {
-        None => Activation::None,
-        Some((k, v)) => match value::string(v)
-            .map_err(|m| (Some(k), m))?
-            .to_ascii_lowercase()
-            .as_str()
-        {
-            "relu" => Activation::Relu,
-            "abs" => Activation::Abs,
-            "none" => Activation::None,
-            other => {
-                return Err((
-                    Some(k),
-                    format!("unsupported activation `{other}` (use ReLU, Abs or None)"),
-                ));
-            }
-        },
-    };
-
-    let mut op = DescOp::Conv2d;
-    let mut eltwise = None;
-    let mut pad = [1, 1];
-    let mut kernel = [3, 3];
-    let mut kernel_is_default = true;
-    match e.alias(&["convolution", "operation", "operator", "op"])? {
-        None => warnings.push("no `op`: defaulting to Conv2d".into()),
-        Some((k, v)) => {
-            let name = value::string(v)
-                .map_err(|m| (Some(k), m))?
-                .to_ascii_lowercase();
-            match name.as_str() {
-                "conv1d" => op = DescOp::Conv1d,
-                "conv2d" => op = DescOp::Conv2d,
-                "convtranspose2d" => op = DescOp::ConvTranspose2d,
-                "none" | "passthrough" => (op, pad) = (DescOp::Passthrough, [0, 0]),
-                "linear" | "fc" | "mlp" => {
-                    (op, kernel, pad, kernel_is_default) = (DescOp::Linear, [1, 1], [0, 0], false)
-                }
-                other => match eltwise_name(other, true) {
-                    Some(x) => (op, eltwise, pad) = (DescOp::Passthrough, Some(x), [0, 0]),
-                    None => return Err((Some(k), format!("unknown operator `{other}`"))),
-                },
-            }
-        }
-    }
-    let pad_explicit = e.get("pad").is_some();
-    if let Some(p) = e.with("pad", value::count)? {
-        pad = [p, p];
-    }
-    let mut dilation = e.with("dilation", value::pair)?.unwrap_or([1, 1]);
-    if e.get("dilation").is_some() && op == DescOp::Passthrough {
-        return Err((
-            Some("dilation"),
-            "`dilation` requires a convolution operator".into(),
-        ));
-    }
-    if let Some(v) = e.get("eltwise") {
-        let s = value::string(v).map_err(|m| (Some("eltwise"), m))?;
-        eltwise = Some(eltwise_name(s, false).ok_or((
-            Some("eltwise"),
-            format!("unknown element-wise operation `{s}`"),
-        ))?);
-    }
+    let data = keys::data_keys(&e, &mut warnings)?;
+    let activation = keys::activation(&e)?;
+    let (op, implied_eltwise) = keys::operator(&e, &mut warnings)?;
+    let (pad, pad_explicit) = keys::pad(&e, op)?;
+    let dilation = keys::dilation(&e, op)?;
+    let eltwise = keys::eltwise(&e, implied_eltwise)?;
     let pool_first = e.flag("pool_first", &mut warnings)?.unwrap_or(true);
-    let mut operands = if eltwise.is_some() { 2 } else { 1 };
-    if let Some(n) = e.with("operands", value::count)? {
-        if eltwise.is_none() {
-            return Err((
-                Some("operands"),
-                "`operands` can only be used with element-wise operations".into(),
-            ));
-        }
-        if !(2..=16).contains(&n) {
-            return Err((
-                Some("operands"),
-                format!("`operands` must be 2..16, not {n}"),
-            ));
-        }
-        operands = n;
-    }
-    let data_format = match e.with("data_format", |v| {
-        value::string(v).map(str::to_ascii_lowercase)
-    })? {
-        None => DataFormat::Hwc,
-        Some(s) if s == "chw" || s == "big" => DataFormat::Chw,
-        Some(s) if s == "hwc" || s == "little" => DataFormat::Hwc,
-        Some(s) => {
-            return Err((
-                Some("data_format"),
-                format!("unknown data format `{s}` (use CHW or HWC)"),
-            ));
-        }
-    };
-    let output_width = match e.with("output_width", value::int)? {
-        None | Some(8) => OutputWidth::Bits8,
-        Some(32) => OutputWidth::Bits32,
-        Some(w) => {
-            return Err((
-                Some("output_width"),
-                format!("`output_width` must be 8 or 32, not {w}"),
-            ));
-        }
-    };
-    if let Some(v) = e.get("kernel_size") {
-        if !kernel_is_default {
-            return Err((
-                Some("kernel_size"),
-                "cannot configure `kernel_size` for fully connected layers".into(),
-            ));
-        }
-        let text = match v {
-            Value::String(s) => s.to_ascii_lowercase(),
-            Value::Number(n) => n.to_string(),
-            other => {
-                return Err((
-                    Some("kernel_size"),
-                    format!("expected `1x1`, `3x3` or an integer, found {}", kind(other)),
-                ));
-            }
-        };
-        kernel = match op {
-            DescOp::Conv2d if text == "1x1" => [1, 1],
-            DescOp::Conv2d | DescOp::ConvTranspose2d if text == "3x3" => [3, 3],
-            DescOp::Conv2d | DescOp::ConvTranspose2d => {
-                return Err((
-                    Some("kernel_size"),
-                    format!(
-                        "unsupported kernel size `{text}` for {op:?} (MAX78000: 1x1 or 3x3 for Conv2d, 3x3 for ConvTranspose2d)"
-                    ),
-                ));
-            }
-            _ => match text.parse::<usize>() {
-                Ok(k @ 1..=9) => [k, 1],
-                _ => {
-                    return Err((
-                        Some("kernel_size"),
-                        format!("unsupported kernel size `{text}` (expected 1 to 9)"),
-                    ));
-                }
-            },
-        };
-    } else if op == DescOp::Conv1d {
-        kernel = [9, 1];
-    }
-    let mut stride = [1, 1];
-    if let Some(v) = e.get("stride") {
-        let [a, b] = value::pair(v).map_err(|m| (Some("stride"), m))?;
-        if a != b {
-            return Err((
-                Some("stride"),
-                "`stride` values must be equal in both dimensions".into(),
-            ));
-        }
-        if pool.is_some() {
-            if a != 1 {
-                return Err((
-                    Some("stride"),
-                    "cannot set `stride` other than 1 when pooling".into(),
-                ));
-            }
-        } else {
-            if op == DescOp::ConvTranspose2d && a != 2 {
-                return Err((Some("stride"), "ConvTranspose2d requires `stride` 2".into()));
-            }
-            stride = [a, a];
-        }
-    }
+    let operands = keys::operands(&e, eltwise.is_some())?;
+    let data_format = keys::data_format(&e)?;
+    let output_width = keys::output_width(&e)?;
+    let kernel = keys::kernel(&e, op)?;
+    let stride = keys::stride(&e, op, pooling.kind.is_some())?;
     let streaming = e.flag("streaming", &mut warnings)?.unwrap_or(false);
     let flatten = e.flag("flatten", &mut warnings)?.unwrap_or(false);
-    let in_sequences = e.with("in_sequences", |v| match v {
-        Value::Sequence(items) => items.iter().map(seq_ref).collect(),
-        other => seq_ref(other).map(|r| vec![r]),
-    })?;
-    let next_sequence = e.with("next_sequence", seq_ref_or_stop)?;
-    let simulated_sequence = e.with("simulated_sequence", seq_ref_or_stop)?;
-    let conv_groups = match e.alias(&["conv_groups", "groups"])? {
-        Some((k, v)) => value::count(v).map_err(|m| (Some(k), m))?,
-        None => 1,
-    };
+    let (in_sequences, next_sequence, simulated_sequence) = keys::sequences(&e)?;
+    let conv_groups = keys::conv_groups(&e)?;
     let write_gap = e.with("write_gap", value::uint)?.unwrap_or(0);
-    let bias_group = match e.alias(&["bias_group", "bias_quadrant"])? {
-        Some((k, Value::Sequence(items))) => Some(
-            items
-                .iter()
-                .map(value::uint)
-                .collect::<Result<_, _>>()
-                .map_err(|m| (Some(k), m))?,
-        ),
-        Some((k, v)) => Some(vec![value::uint(v).map_err(|m| (Some(k), m))?]),
-        None => None,
-    };
-    let mut ai87_only = Vec::new();
-    for key in ["bypass", "calcx4", "readahead", "tcalc"] {
-        if e.flag(key, &mut warnings)? == Some(true) {
-            ai87_only.push(key);
-        }
-    }
-    if e.get("snoop_sequence").is_some() {
-        ai87_only.push("snoop_sequence");
-    }
-    let pool_dilation = e.with("pool_dilation", value::pair)?.unwrap_or([1, 1]);
-    if e.get("pool_dilation").is_some() && pool.is_none() {
-        return Err((
-            Some("pool_dilation"),
-            "`pool_dilation` requires pooling".into(),
-        ));
-    }
-    let output_pad = match e.with("output_pad", value::count)? {
-        Some(p) => p,
-        None if op == DescOp::ConvTranspose2d => 1,
-        None => 0,
-    };
+    let bias_group = keys::bias_group(&e)?;
+    let ai87_only = keys::ai87_only(&e, &mut warnings)?;
+    let pool_dilation = keys::pool_dilation(&e, pooling.kind.is_some())?;
+    let output_pad = keys::output_pad(&e, op)?;
     let output = e.flag("output", &mut warnings)?.unwrap_or(false);
-    let weight_source = e.with("weight_source", seq_ref)?;
-    let positive = |v: &Value| match value::int(v)? {
-        n if n > 0 => u32::try_from(n).map_err(|e| e.to_string()),
-        n => Err(format!("must be a positive integer, not {n}")),
-    };
-    let buffer_shift = e.with("buffer_shift", positive)?;
-    if buffer_shift.is_some() && in_sequences.is_none() {
-        return Err((
-            Some("buffer_shift"),
-            "`buffer_shift` requires the buffer name in `in_sequences`".into(),
-        ));
-    }
-    let buffer_insert = e.with("buffer_insert", positive)?;
-    if buffer_insert.is_some() && e.get("out_offset").is_none() {
-        return Err((
-            Some("buffer_insert"),
-            "`buffer_insert` requires `out_offset`".into(),
-        ));
-    }
+    let weight_source = e.with("weight_source", keys::seq_ref)?;
+    let (buffer_shift, buffer_insert) = keys::buffer_keys(&e, in_sequences.is_some())?;
     let name = e.with("name", |v| value::string(v).map(str::to_string))?;
-    let TrainingKeys {
-        with_bias,
-        batchnorm,
-        dropout,
-    } = training_keys(&e, op)?;
-
-    // Per-operator fix-ups, as izer applies them at the end of each entry.
-    let mut pool_stride = pool_stride;
-    match op {
-        DescOp::Conv1d => {
-            pad[1] = 0;
-            pool_size[1] = 1;
-            if let Some(s) = pool_stride.as_mut() {
-                s[1] = 1;
-            }
-            stride[1] = 1;
-            dilation[1] = 1;
+    let training = keys::training_keys(&e, op)?;
+    let pool_stride = pooling.stride.unwrap_or_else(|| {
+        if pooling.kind.is_some() {
+            warnings.push("no `pool_stride`: using the default pool stride of 1".into());
         }
-        DescOp::Passthrough => kernel = [1, 1],
-        DescOp::ConvTranspose2d => stride = [2, 2],
-        _ => {}
-    }
-    let pool_stride = match pool_stride {
-        Some(s) => s,
-        None => {
-            if pool.is_some() {
-                warnings.push("no `pool_stride`: using the default pool stride of 1".into());
-            }
-            [1, 1]
-        }
-    };
-    let mut pool_dilation = pool_dilation;
-    if op == DescOp::Conv1d {
-        pool_dilation[1] = 1;
-    }
-    if !pool_first && (operands == 1 || pool.is_none() || pool_size == [1, 1]) {
-        return Err((
-            Some("pool_first"),
-            "`pool_first: false` requires both pooling and an element-wise operation".into(),
-        ));
-    }
+        [1, 1]
+    });
 
-    Ok(LayerDesc {
+    let mut layer = LayerDesc {
         seq,
         name,
         processors,
@@ -620,8 +260,8 @@ pub fn parse_layer(seq: usize, item: &Value) -> Result<LayerDesc, KeyError> {
         eltwise,
         operands,
         pool_first,
-        pool,
-        pool_size,
+        pool: pooling.kind,
+        pool_size: pooling.size,
         pool_stride,
         pool_dilation,
         activation,
@@ -633,14 +273,14 @@ pub fn parse_layer(seq: usize, item: &Value) -> Result<LayerDesc, KeyError> {
         stride,
         dilation,
         output_pad,
-        in_channels,
-        out_channels,
-        in_dim,
-        in_crop,
-        in_offset,
-        out_offset,
-        read_gap,
-        in_channel_skip,
+        in_channels: data.in_channels,
+        out_channels: data.out_channels,
+        in_dim: data.in_dim,
+        in_crop: data.in_crop,
+        in_offset: data.in_offset,
+        out_offset: data.out_offset,
+        read_gap: data.read_gap,
+        in_channel_skip: data.in_channel_skip,
         in_sequences: None,
         next_sequence: None,
         simulated_sequence: None,
@@ -656,9 +296,9 @@ pub fn parse_layer(seq: usize, item: &Value) -> Result<LayerDesc, KeyError> {
         buffer_shift,
         buffer_insert,
         ai87_only,
-        with_bias,
-        batchnorm,
-        dropout,
+        with_bias: training.with_bias,
+        batchnorm: training.batchnorm,
+        dropout: training.dropout,
         refs: PendingRefs {
             in_sequences,
             next_sequence,
@@ -666,82 +306,37 @@ pub fn parse_layer(seq: usize, item: &Value) -> Result<LayerDesc, KeyError> {
             weight_source,
         },
         warnings,
-    })
-}
-
-/// A layer's training keys, as [`LayerDesc`] keeps them.
-struct TrainingKeys {
-    with_bias: Option<bool>,
-    batchnorm: Option<DescBatchNorm>,
-    dropout: Option<f32>,
-}
-
-/// The training keys `bias`, `batchnorm` and `dropout` of a layer whose operator is `op`.
-fn training_keys(e: &Entry<'_>, op: DescOp) -> Result<TrainingKeys, KeyError> {
-    let with_bias = e.with("bias", |v| match v {
-        Value::Bool(b) => Ok(*b),
-        other => Err(format!("expected true or false, found {}", kind(other))),
-    })?;
-    let batchnorm = e
-        .with("batchnorm", |v| match v {
-            Value::Bool(true) => Ok(Some(DescBatchNorm::Affine)),
-            Value::Bool(false) | Value::Null => Ok(None),
-            Value::String(s) => match s.to_ascii_lowercase().as_str() {
-                "affine" => Ok(Some(DescBatchNorm::Affine)),
-                "noaffine" => Ok(Some(DescBatchNorm::NoAffine)),
-                "none" => Ok(None),
-                _ => Err(format!(
-                    "unknown batch norm `{s}` (use Affine, NoAffine or None)"
-                )),
-            },
-            other => Err(format!(
-                "expected Affine, NoAffine or None, found {}",
-                kind(other)
-            )),
-        })?
-        .flatten();
-    let dropout = e.with("dropout", |v| {
-        let p = match v {
-            Value::Number(n) => n.as_f64().unwrap_or(f64::NAN),
-            other => return Err(format!("expected a probability, found {}", kind(other))),
-        };
-        if (0.0..1.0).contains(&p) {
-            Ok(p as f32)
-        } else {
-            Err(format!(
-                "the probability must be at least 0 and below 1, not {p}"
-            ))
-        }
-    })?;
-    let convolution = matches!(
-        op,
-        DescOp::Conv1d | DescOp::Conv2d | DescOp::ConvTranspose2d
-    );
-    if batchnorm.is_some() && !convolution {
-        return Err((
-            Some("batchnorm"),
-            format!("batch norm needs a convolution; ai8x has none after a {op:?} operator"),
-        ));
-    }
-    if with_bias.is_some() && op == DescOp::Passthrough {
-        return Err((
-            Some("bias"),
-            "a layer without weights (no convolution or linear operator) has no bias".into(),
-        ));
-    }
-    let with_bias = match (batchnorm, with_bias) {
-        (Some(_), Some(false)) => {
-            return Err((
-                Some("bias"),
-                "a batch-norm layer needs a bias (ai8x requires `bias` with `batchnorm`)".into(),
-            ));
-        }
-        (Some(_), None) => Some(true),
-        (_, b) => b,
     };
-    Ok(TrainingKeys {
-        with_bias,
-        batchnorm,
-        dropout,
-    })
+    apply_operator_fixups(&mut layer);
+    check_pool_first(&layer)?;
+    Ok(layer)
+}
+
+/// izer's per-operator fix-ups: Conv1d has no second dimension, a passthrough no kernel, and
+/// ConvTranspose2d always strides by 2.
+fn apply_operator_fixups(l: &mut LayerDesc) {
+    match l.op {
+        DescOp::Conv1d => {
+            l.pad[1] = 0;
+            l.pool_size[1] = 1;
+            l.pool_stride[1] = 1;
+            l.stride[1] = 1;
+            l.dilation[1] = 1;
+            l.pool_dilation[1] = 1;
+        }
+        DescOp::Passthrough => l.kernel = [1, 1],
+        DescOp::ConvTranspose2d => l.stride = [2, 2],
+        _ => {}
+    }
+}
+
+/// `pool_first: false` only makes sense with both pooling and an element-wise operation.
+fn check_pool_first(l: &LayerDesc) -> Result<(), KeyError> {
+    if !l.pool_first && (l.operands == 1 || l.pool.is_none() || l.pool_size == [1, 1]) {
+        return Err((
+            Some("pool_first"),
+            "`pool_first: false` requires both pooling and an element-wise operation".into(),
+        ));
+    }
+    Ok(())
 }

@@ -8,7 +8,9 @@ mod derive;
 mod desc;
 mod error;
 mod layer;
+mod layer_keys;
 mod load;
+mod node;
 mod value;
 mod weights;
 
