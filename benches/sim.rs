@@ -4,6 +4,7 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use qtool::device::max78000::sim::{Prepared, SimOptions, input_tensor};
 use qtool::netdesc::max78000::{LoadRequest, load_max78000};
+use qtool::sim::Simulator;
 use std::hint::black_box;
 use std::path::PathBuf;
 

@@ -108,7 +108,7 @@ fn fuse_command_writes_a_loadable_checkpoint() {
     let tmp = tempfile::tempdir().unwrap();
     let g = trained_like("fire-squeezenet.yaml");
     let ckpt = tmp.path().join("float.safetensors");
-    qtool::train::checkpoint::save_params(&ckpt, &g, None).unwrap();
+    qtool::train::progress::save_params(&ckpt, &g, None).unwrap();
     let out = tmp.path().join("fused.safetensors");
     let run = |extra: &[&str]| {
         assert_cmd::Command::cargo_bin("qtool")
@@ -143,7 +143,7 @@ fn fuse_command_writes_a_loadable_checkpoint() {
     })
     .unwrap()
     .graph;
-    qtool::train::checkpoint::load_into(&out, &mut loaded).unwrap();
+    qtool::train::progress::load_into(&out, &mut loaded).unwrap();
     assert!(loaded.nodes.iter().all(|n| n.batchnorm.is_none()));
     let mut expected = g.clone();
     fold_batchnorm(&mut expected).unwrap();

@@ -18,7 +18,7 @@ use qtool::jobs::train::TrainJob;
 use qtool::jobs::{self as job, DataSource, JobError};
 use qtool::netdesc::max78000::{LoadRequest, load_max78000};
 use qtool::quant::ClipMethod;
-use qtool::train::checkpoint::peek_meta;
+use qtool::train::progress::peek_meta;
 use qtool::train::qat;
 use qtool::train::run::Outcome;
 use std::path::{Path, PathBuf};

@@ -6,9 +6,10 @@
 
 mod common;
 
-use common::data::{labels_i64, npy, put};
-use common::tiny::images;
+use common::data::{npy, put};
+use common::tiny::setup;
 use ndarray::{Array3, ArrayD};
+use qtool::checkpoint::graph::params_only;
 use qtool::checkpoint::native::NativeCheckpoint;
 use qtool::device::{LoadRequest, Loaded, Registry, Report, Target, TargetError};
 use qtool::ir::{
@@ -16,7 +17,6 @@ use qtool::ir::{
     params,
 };
 use qtool::sim::{SimError, SimOptions, SimResult, Simulator};
-use qtool::train::checkpoint::params_only;
 use serde::Deserialize;
 use std::path::Path;
 use std::process::ExitCode;
@@ -67,13 +67,8 @@ fn build(desc: &ToyDesc) -> Graph {
         let in_shape = nodes.last().map_or(input, |n| n.out_shape);
         let op = match l.op.as_str() {
             "conv" => Op::Conv2d(Conv {
-                out_channels: l.out,
-                kernel: [3, 3],
-                stride: [1, 1],
                 pad: [1, 1],
-                dilation: [1, 1],
-                output_pad: 0,
-                groups: 1,
+                ..Conv::plain(l.out, [3, 3])
             }),
             _ => Op::Linear {
                 out_features: l.out,
@@ -96,15 +91,7 @@ fn build(desc: &ToyDesc) -> Graph {
         infer_node(i, &mut node).expect("toy layers fit");
         nodes.push(node);
     }
-    let last = nodes.len().saturating_sub(1);
-    Graph {
-        arch: "toy".into(),
-        dataset: None,
-        input,
-        nodes,
-        outputs: vec![last],
-        annex: Annex::default(),
-    }
+    Graph::new("toy", input, nodes)
 }
 
 impl Target for Toy {
@@ -239,16 +226,7 @@ fn a_toy_device_plugs_in_through_the_registry() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let net = put(d, "toy.json", TOY_NET.as_bytes());
-    let data = d.join("data");
-    for (split, n, salt) in [("train", 24, 1), ("test", 9, 2)] {
-        let (px, labels) = images(n, salt);
-        put(
-            &data,
-            &format!("{split}/x.npy"),
-            &npy("|u1", &[n, 8, 8], &px),
-        );
-        put(&data, &format!("{split}/y.npy"), &labels_i64(&labels));
-    }
+    let (data, _) = setup(d);
     let (net_s, data_s) = (net.to_str().unwrap(), data.to_str().unwrap());
 
     // inspect: the toy's own report, its placement read back from the annex.
@@ -293,21 +271,22 @@ fn a_toy_device_plugs_in_through_the_registry() {
     // sim: the toy's integer engine on the trained checkpoint, through the CLI.
     let sample: Vec<u8> = (0..64u32).map(|i| (i * 37 % 101) as u8).collect();
     let sample_path = put(d, "sample.npy", &npy("|u1", &[1, 8, 8], &sample));
+    let (ckpt_s, sample_s) = (ckpt.to_str().unwrap(), sample_path.to_str().unwrap());
+    let sim = |flag: &str, file: &Path| {
+        let file = file.to_str().unwrap();
+        let args = [
+            "sim",
+            "--device",
+            "toy",
+            "--network",
+            net_s,
+            "--checkpoint",
+            ckpt_s,
+        ];
+        qtool(&[&args[..], &["--input", sample_s, flag, file]].concat())
+    };
     let out = d.join("out.npy");
-    let code = qtool(&[
-        "sim",
-        "--device",
-        "toy",
-        "--network",
-        net_s,
-        "--checkpoint",
-        ckpt.to_str().unwrap(),
-        "--input",
-        sample_path.to_str().unwrap(),
-        "--output",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(code, ExitCode::SUCCESS);
+    assert_eq!(sim("--output", &out), ExitCode::SUCCESS);
     let got = qtool::io::npy::read_i64(&out).unwrap();
     assert_eq!(got.shape(), [3]);
     // The same numbers as the toy's engine computes on the graph loaded directly.
@@ -329,22 +308,9 @@ fn a_toy_device_plugs_in_through_the_registry() {
     // Its outputs are not all zero: the trained weights reached the engine.
     assert!(expected.iter().any(|v| *v != 0), "{expected:?}");
 
-    // What the toy does not have is refused with exit 2: a known-answer file, quantization.
+    // What the toy does not have is refused with exit 2: a known-answer file.
     let kat = d.join("kat.h");
-    let code = qtool(&[
-        "sim",
-        "--device",
-        "toy",
-        "--network",
-        net_s,
-        "--checkpoint",
-        ckpt.to_str().unwrap(),
-        "--input",
-        sample_path.to_str().unwrap(),
-        "--write-kat",
-        kat.to_str().unwrap(),
-    ]);
-    assert_eq!(code, ExitCode::from(2));
+    assert_eq!(sim("--write-kat", &kat), ExitCode::from(2));
     assert!(!kat.exists());
     // An unknown device is refused too.
     assert_eq!(

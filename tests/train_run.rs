@@ -12,7 +12,7 @@ use qtool::eval::Progress;
 use qtool::jobs::eval::{EvalJob, evaluate};
 use qtool::jobs::train::{TrainJob, train};
 use qtool::jobs::{DataSource, JobError};
-use qtool::train::checkpoint::{EpochRecord, peek_meta};
+use qtool::train::progress::{EpochRecord, peek_meta};
 use qtool::train::run::Outcome;
 use std::path::{Path, PathBuf};
 

@@ -1,10 +1,12 @@
 //! Checkpoint readers and writers: PyTorch `.pth.tar` and qtool's native safetensors
 //! (`.npy` arrays are `crate::io::npy`'s).
 
+pub mod graph;
 pub mod native;
 pub mod pth;
 mod tensor;
 
+pub use graph::CheckpointError;
 pub use tensor::{DType, RawTensor, TorchCheckpoint};
 
 use std::path::Path;

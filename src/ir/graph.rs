@@ -25,6 +25,20 @@ pub struct Graph {
 }
 
 impl Graph {
+    /// A graph of `nodes` (already shaped) reading `input`, its last node the output, not
+    /// placed on any device.
+    pub fn new(arch: impl Into<String>, input: Shape, nodes: Vec<Node>) -> Self {
+        let outputs = nodes.len().checked_sub(1).into_iter().collect();
+        Graph {
+            arch: arch.into(),
+            dataset: None,
+            input,
+            nodes,
+            outputs,
+            annex: Annex::default(),
+        }
+    }
+
     /// Shape produced by an operand source.
     pub fn source_shape(&self, src: &Source) -> Option<Shape> {
         match src {

@@ -58,30 +58,16 @@ impl Graph {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ir::{Annex, BatchNorm, Conv, Node, Op, Shape, Source};
+    use crate::ir::{Annex, BatchNorm, Node, Op, Shape, Source};
     use ndarray::{Array1, ArrayD, IxDyn};
 
+    /// One 1→1 linear layer whose only weight is `weight`.
     fn graph(weight: f32) -> Graph {
-        let conv = Conv {
-            out_channels: 1,
-            kernel: [1, 1],
-            stride: [1, 1],
-            pad: [0, 0],
-            dilation: [1, 1],
-            output_pad: 0,
-            groups: 1,
-        };
-        let input = Shape::d2(1, 2, 2);
-        let mut node = Node::new(Op::Conv2d(conv), vec![Source::Input], input);
-        node.weights = Some(ArrayD::from_elem(IxDyn(&[1, 1, 1, 1]), weight));
-        Graph {
-            arch: "t".into(),
-            dataset: None,
-            input,
-            nodes: vec![node],
-            outputs: vec![0],
-            annex: Annex::default(),
-        }
+        let input = Shape::d2(1, 1, 1);
+        let op = Op::Linear { out_features: 1 };
+        let mut node = Node::new(op, vec![Source::Input], input);
+        node.weights = Some(ArrayD::from_elem(IxDyn(&[1, 1]), weight));
+        Graph::new("t", input, vec![node])
     }
 
     #[test]

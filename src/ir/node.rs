@@ -40,6 +40,22 @@ pub struct Conv {
     pub groups: usize,
 }
 
+impl Conv {
+    /// A `kernel` convolution to `out_channels` with stride 1, no padding, no dilation, one
+    /// group.
+    pub fn plain(out_channels: usize, kernel: [usize; 2]) -> Self {
+        Conv {
+            out_channels,
+            kernel,
+            stride: [1, 1],
+            pad: [0, 0],
+            dilation: [1, 1],
+            output_pad: 0,
+            groups: 1,
+        }
+    }
+}
+
 /// Element-wise combination of several equally shaped operands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -232,13 +232,8 @@ mod tests {
             dims: Dims::D2(4, 4),
         };
         let conv = Conv {
-            out_channels: 2,
-            kernel: [3, 3],
-            stride: [1, 1],
             pad: [1, 1],
-            dilation: [1, 1],
-            output_pad: 0,
-            groups: 1,
+            ..Conv::plain(2, [3, 3])
         };
         let mut node = Node::new(Op::Conv2d(conv), vec![Source::Input], input);
         node.name = Some("conv1".into());
@@ -250,14 +245,7 @@ mod tests {
             eps: 1e-5,
         });
         infer_node(0, &mut node).unwrap();
-        Graph {
-            arch: "t".into(),
-            dataset: None,
-            input,
-            nodes: vec![node],
-            outputs: vec![0],
-            annex: Default::default(),
-        }
+        Graph::new("t", input, vec![node])
     }
 
     #[test]

@@ -6,11 +6,12 @@
 
 use super::train::load_network;
 use super::{DataSource, JobError, burn_devices, on_threads};
+use crate::checkpoint::CheckpointError;
 use crate::checkpoint::native::NativeCheckpoint;
 use crate::data::{ImageSet, Normalization, Split, load_dataset};
 use crate::device::Target;
-use crate::train::checkpoint::{self, CheckpointError};
 use crate::train::model::{ModelOptions, TrainError, TrainModel};
+use crate::train::progress;
 use crate::train::qat::{self, QatError};
 use crate::train::run::{self, Evaluation};
 use std::path::PathBuf;
@@ -48,7 +49,7 @@ pub fn evaluate(job: &EvalJob) -> Result<Evaluation, JobError> {
     }
     let target = job.target.as_ref();
     let mut graph = load_network(target, &job.network, None, &test)?;
-    let loaded = checkpoint::load_native(
+    let loaded = progress::load_native(
         native.map_err(CheckpointError::from)?,
         &job.checkpoint,
         &mut graph,

@@ -7,7 +7,7 @@
 use super::load::load;
 use super::{JobError, refuse_existing};
 use crate::device::{LoadRequest, Target};
-use crate::train::checkpoint;
+use crate::train::progress;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -32,11 +32,11 @@ pub fn fuse(job: &FuseJob) -> Result<usize, JobError> {
         ..Default::default()
     };
     let mut graph = load(job.target.as_ref(), &req)?.graph;
-    let loaded = checkpoint::load_into(&job.checkpoint, &mut graph)?;
+    let loaded = progress::load_into(&job.checkpoint, &mut graph)?;
     let folded = crate::fuse::fold_batchnorm(&mut graph).map_err(|e| JobError::Fuse {
         file: job.checkpoint.display().to_string(),
         source: e,
     })?;
-    checkpoint::save_params(&job.out, &graph, loaded.meta.as_ref())?;
+    progress::save_params(&job.out, &graph, loaded.meta.as_ref())?;
     Ok(folded)
 }

@@ -20,9 +20,9 @@ pub mod sample;
 pub mod sim;
 pub mod train;
 
+use crate::checkpoint::CheckpointError;
 use crate::data::DataError;
 use crate::device::{TargetError, UnknownDevice};
-use crate::train::checkpoint::CheckpointError;
 use crate::train::qat::QatError;
 use crate::train::run::RunError;
 use burn::tensor::Device;

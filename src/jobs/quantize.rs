@@ -6,10 +6,12 @@
 //! ([`crate::device::Target::quantize`]). Must not parse flags or print.
 
 use super::{JobError, refuse_existing};
+use crate::checkpoint::CheckpointError;
+use crate::checkpoint::graph::params_only;
 use crate::checkpoint::native::NativeCheckpoint;
 use crate::device::{QuantizeRequest, QuantizedLayer, Target};
 use crate::quant::{ClipMethod, QatPolicy};
-use crate::train::checkpoint::{CheckpointError, params_only, training_meta};
+use crate::train::progress::training_meta;
 use std::path::PathBuf;
 use std::sync::Arc;
 

@@ -11,7 +11,7 @@ use crate::data::{DataError, ImageSet, Normalization, Split, load_dataset, split
 use crate::device::{LoadRequest, Target};
 use crate::eval::Progress;
 use crate::ir::{Graph, Shape};
-use crate::train::checkpoint::{self, EpochRecord};
+use crate::train::progress::{self, EpochRecord};
 use crate::train::qat::Qat;
 use crate::train::recipe::Recipe;
 use crate::train::run::{self, Outcome, RunConfig, Splits};
@@ -137,7 +137,7 @@ pub fn train(
     let mut seed = job.seed;
     if let Some(path) = &job.resume_from {
         // The data split must be the one the run started with.
-        if let Some(meta) = checkpoint::peek_meta(path)? {
+        if let Some(meta) = progress::peek_meta(path)? {
             seed = meta.seed;
             recipe.validation_split = meta.recipe.validation_split;
         }

@@ -5,7 +5,7 @@
 //! Text uses the bundled DejaVu Sans Mono (its licence is beside it in `assets/`), so no system
 //! fonts are needed. Must not compute statistics.
 
-use super::checkpoint::EpochRecord;
+use super::progress::EpochRecord;
 use crate::io::atomic::write_bytes_atomic;
 use image::{ImageFormat, RgbImage};
 use plotters::prelude::*;

@@ -2,7 +2,7 @@
 //!
 //! Owns the column layout. Must not compute any statistic.
 
-use super::checkpoint::EpochRecord;
+use super::progress::EpochRecord;
 use crate::io::atomic::write_bytes_atomic;
 use std::fmt::Write as _;
 use std::path::Path;

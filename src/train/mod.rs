@@ -14,13 +14,13 @@
 //! enabling burn's `cuda`/`wgpu` feature and passing `Device::cuda(0)` (or similar) instead.
 
 pub mod allocator;
-pub mod checkpoint;
 pub mod curves;
 mod error;
 mod layer;
 pub mod metrics;
 pub mod model;
 pub mod optim;
+pub mod progress;
 pub mod qat;
 mod quantized;
 pub mod recipe;

@@ -60,9 +60,7 @@ pub struct Optimizer {
     slots: Vec<Slot>,
 }
 
-/// One named state tensor for checkpoints: (parameter index in visiting order, which moment,
-/// values).
-pub type StateTensor = (usize, u8, Vec<f32>);
+pub use crate::checkpoint::graph::StateTensor;
 
 impl Optimizer {
     pub fn new(config: OptimizerConfig) -> Self {

@@ -6,10 +6,10 @@
 //! epoch `k` continues exactly as the uninterrupted run would. Must not parse command lines or
 //! print: progress goes through [`Progress`] and the `on_epoch` callback.
 
-use super::checkpoint::{self, CheckpointError, EpochRecord, TrainingMeta};
 use super::curves;
 use super::metrics;
 use super::model::{ModelOptions, TrainError, TrainModel};
+use super::progress::{self, CheckpointError, EpochRecord, TrainingMeta};
 use super::qat::{self, Qat, QatError};
 use super::recipe::Recipe;
 use super::step::{Stepper, images_tensor};
@@ -216,6 +216,52 @@ fn epoch_seed(seed: u64, epoch: usize) -> u64 {
     Rng::for_item(seed, epoch as u64, u64::MAX).next_u64()
 }
 
+/// The progress record of a run that has not started.
+fn initial_meta(cfg: &RunConfig) -> TrainingMeta {
+    TrainingMeta {
+        recipe: cfg.recipe.clone(),
+        seed: cfg.seed,
+        normalization: cfg.normalization.name().to_string(),
+        epochs_done: 0,
+        optimizer_steps: 0,
+        best_top1: f64::NEG_INFINITY,
+        best_epoch: None,
+        history: Vec::new(),
+        qat: cfg.qat.clone(),
+    }
+}
+
+/// The images of `batch`, augmented for `epoch` and mapped through the normalization table.
+fn augmented(
+    set: &ImageSet,
+    batch: &[usize],
+    augment: &Augment,
+    lut: &[f32],
+    seed: u64,
+    epoch: usize,
+) -> Vec<f32> {
+    let mut x = Vec::new();
+    for &i in batch {
+        let img = augment.apply(set.image(i), seed, epoch as u64, i as u64);
+        x.extend(img.iter().map(|&p| lut[usize::from(p)]));
+    }
+    x
+}
+
+/// `metrics.csv` and `curves.png` of the run so far.
+fn write_history(dir: &Path, history: &[EpochRecord]) -> Result<(), RunError> {
+    let csv = run_file(dir, "metrics.csv");
+    metrics::write_csv(&csv, history).map_err(|source| RunError::Write {
+        file: csv.display().to_string(),
+        source,
+    })?;
+    let png = run_file(dir, "curves.png");
+    curves::draw(&png, history).map_err(|message| RunError::Plot {
+        file: png.display().to_string(),
+        message,
+    })
+}
+
 /// Train `graph` (its parameters, if any, are the starting point) on `data`, writing
 /// checkpoints, `metrics.csv` and `curves.png` into `cfg.out_dir`. `on_epoch` sees each
 /// finished epoch.
@@ -232,21 +278,11 @@ pub fn train(
         });
     }
     let mut graph = graph.clone();
-    let mut meta = TrainingMeta {
-        recipe: cfg.recipe.clone(),
-        seed: cfg.seed,
-        normalization: cfg.normalization.name().to_string(),
-        epochs_done: 0,
-        optimizer_steps: 0,
-        best_top1: f64::NEG_INFINITY,
-        best_epoch: None,
-        history: Vec::new(),
-        qat: cfg.qat.clone(),
-    };
+    let mut meta = initial_meta(cfg);
     let mut optimizer_state = Vec::new();
     if let Some(path) = &cfg.resume_from {
-        let loaded = checkpoint::load_into(path, &mut graph)?;
-        meta = checkpoint::require_meta(path, &loaded)?;
+        let loaded = progress::load_into(path, &mut graph)?;
+        meta = progress::require_meta(path, &loaded)?;
         meta.recipe.epochs = cfg.recipe.epochs;
         optimizer_state = loaded.optimizer;
     }
@@ -303,16 +339,14 @@ pub fn train(
         let (mut loss_sum, mut correct) = (0.0f64, 0usize);
         let mut seconds = 0.0;
         for batch in order.chunks(recipe.batch_size) {
-            let mut x = Vec::with_capacity(batch.len() * per);
-            for &i in batch {
-                match &plain {
-                    Some(v) => x.extend_from_slice(&v[i * per..(i + 1) * per]),
-                    None => {
-                        let img = augment.apply(data.train.image(i), seed, epoch as u64, i as u64);
-                        x.extend(img.iter().map(|&p| lut[usize::from(p)]));
-                    }
-                }
-            }
+            let x = match &plain {
+                Some(v) => batch
+                    .iter()
+                    .flat_map(|&i| &v[i * per..(i + 1) * per])
+                    .copied()
+                    .collect(),
+                None => augmented(&data.train, batch, &augment, &lut, seed, epoch),
+            };
             let y: Vec<usize> = batch
                 .iter()
                 .map(|&i| usize::from(data.train.labels[i]))
@@ -347,25 +381,16 @@ pub fn train(
         if record.val_top1 > meta.best_top1 {
             meta.best_top1 = record.val_top1;
             meta.best_epoch = Some(epoch);
-            checkpoint::save(&best_path, &graph, &stepper.optim, &meta)?;
+            progress::save(&best_path, &graph, &stepper.optim, &meta)?;
         }
-        checkpoint::save(&latest_path, &graph, &stepper.optim, &meta)?;
-        let csv = run_file(&cfg.out_dir, "metrics.csv");
-        metrics::write_csv(&csv, &meta.history).map_err(|source| RunError::Write {
-            file: csv.display().to_string(),
-            source,
-        })?;
-        let png = run_file(&cfg.out_dir, "curves.png");
-        curves::draw(&png, &meta.history).map_err(|message| RunError::Plot {
-            file: png.display().to_string(),
-            message,
-        })?;
+        progress::save(&latest_path, &graph, &stepper.optim, &meta)?;
+        write_history(&cfg.out_dir, &meta.history)?;
         on_epoch(&record);
     }
 
     let mut best = graph.clone();
     if best_path.is_file() {
-        checkpoint::load_into(&best_path, &mut best)?;
+        progress::load_into(&best_path, &mut best)?;
     }
     let best_model = qat::build_model(
         &mut best,

@@ -3,7 +3,7 @@
 //! integer engine, `sampleoutput.h`, SDK project).
 //!
 //! Owns the translation between the seam's neutral requests and this device's option types
-//! (izer's options → [`MapOptions`], [`KatOptions`], [`ProjectOptions`]). Must not hold
+//! (izer's options → [`KatOptions`], [`ProjectOptions`]). Must not hold
 //! arithmetic or formats of its own.
 
 use super::inspect::{inspect_max78000, render_text};
@@ -15,7 +15,7 @@ use crate::device::{
 };
 use crate::emit::max78000::{ConvertOptions, ProjectOptions, max78000_project};
 use crate::ir::Graph;
-use crate::netdesc::max78000::{self as desc, MapOptions};
+use crate::netdesc::max78000 as desc;
 use crate::quant::QatScheme;
 use crate::quant::max78000::Max78000Scheme;
 use crate::sim::{LayerTrace, SimOptions, Simulator};
@@ -29,28 +29,6 @@ pub struct Max78000Target;
 
 /// izer's defaults for the board a project builds for.
 const DEFAULT_BOARD: &str = "EvKit_V1";
-
-/// The MAX78000 load request for a neutral one.
-fn desc_request(req: &LoadRequest) -> desc::LoadRequest {
-    let no_bias = if req.izer.no_bias_all {
-        (0..MAX78000.max_layers).collect()
-    } else {
-        req.izer.no_bias.clone()
-    };
-    desc::LoadRequest {
-        network: req.network.clone(),
-        checkpoint: req.checkpoint.clone(),
-        sample_input: req.sample_input.clone(),
-        input_shape: req.input_shape,
-        fallback_input: req.fallback_input,
-        map: MapOptions {
-            no_bias,
-            ..MapOptions::default()
-        },
-        stop_after: req.izer.stop_after,
-        input_offset: req.izer.input_offset,
-    }
-}
 
 /// The known-answer options among izer's.
 fn kat_options(izer: &IzerOptions) -> KatOptions {
@@ -138,7 +116,7 @@ impl Target for Max78000Target {
     }
 
     fn load(&self, req: &LoadRequest) -> Result<Loaded, TargetError> {
-        let built = desc::load_max78000(&desc_request(req)).map_err(TargetError::device)?;
+        let built = desc::load_max78000(req).map_err(TargetError::device)?;
         Ok(Loaded {
             graph: built.graph,
             warnings: built.warnings,

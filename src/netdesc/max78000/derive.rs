@@ -8,7 +8,7 @@
 
 use super::NetworkDesc;
 use super::error::DescError;
-use super::layer::{DescOp, LayerDesc};
+use super::layer_desc::{DescOp, LayerDesc};
 use super::node::{fresh_batchnorm, make_node, placement};
 use super::weights::{CheckpointMap, LayerWeights};
 use crate::device::max78000::{NetworkPlacement, Placement, ProcessorMask};

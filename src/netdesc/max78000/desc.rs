@@ -4,7 +4,8 @@
 //! Owns turning YAML text into [`NetworkDesc`]. Must not read checkpoints or sample data.
 
 use super::error::DescError;
-use super::layer::{DescOp, LayerDesc, SeqRef, parse_layer};
+use super::layer::parse_layer;
+use super::layer_desc::{DescOp, LayerDesc, SeqRef};
 use super::value;
 use crate::device::max78000::{DataBuffer, ProcessorMask, UnloadRegion};
 use crate::ir::Shape;

@@ -4,7 +4,7 @@
 //! Owns what each key may hold and what an absent key means. The list of accepted keys, the
 //! order the keys are read in and the per-operator fix-ups are `layer.rs`'s.
 
-use super::layer::{DescBatchNorm, DescOp, DescQuant, KeyError, SeqRef};
+use super::layer_desc::{DescBatchNorm, DescOp, DescQuant, KeyError, SeqRef};
 use super::value::{self, kind};
 use crate::device::max78000::{DataFormat, OutputWidth, ProcessorMask};
 use crate::ir::{Activation, EltwiseOp, PoolKind};

@@ -5,9 +5,11 @@
 
 use super::{self as desc, Built, DescError, InputSpec, MapOptions};
 use crate::checkpoint::{self, ReadError};
+pub use crate::device::LoadRequest;
+use crate::device::max78000::MAX78000;
 use crate::ir::{Dims, Shape};
 use crate::netdesc::datasets;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use thiserror::Error;
 
 /// Any failure while loading a network.
@@ -33,20 +35,17 @@ pub enum LoadError {
     NoInput { file: String, dataset: String },
 }
 
-/// What to load.
-#[derive(Debug, Clone, Default)]
-pub struct LoadRequest {
-    pub network: PathBuf,
-    pub checkpoint: Option<PathBuf>,
-    pub sample_input: Option<PathBuf>,
-    pub input_shape: Option<Shape>,
-    /// The input shape when nothing else gives one (a training job's data).
-    pub fallback_input: Option<Shape>,
-    pub map: MapOptions,
-    /// izer `--stop-after N`: layer N ends the network.
-    pub stop_after: Option<usize>,
-    /// izer `--input-offset`: byte offset of the first layer's input in data memory.
-    pub input_offset: Option<u32>,
+/// The checkpoint-mapping options izer's command line asks for (`--no-bias`).
+fn map_options(req: &LoadRequest) -> MapOptions {
+    let no_bias = if req.izer.no_bias_all {
+        (0..MAX78000.max_layers).collect()
+    } else {
+        req.izer.no_bias.clone()
+    };
+    MapOptions {
+        no_bias,
+        ..MapOptions::default()
+    }
 }
 
 /// Shape of a sample input file (`[C,H,W]` or `[C,L]`).
@@ -106,7 +105,7 @@ pub fn load_max78000(req: &LoadRequest) -> Result<Built, LoadError> {
 /// The description of `req`, with `--stop-after` and `--input-offset` applied.
 pub fn load_desc(req: &LoadRequest) -> Result<desc::NetworkDesc, LoadError> {
     let mut d = desc::load(&req.network)?;
-    if let Some(n) = req.stop_after {
+    if let Some(n) = req.izer.stop_after {
         let Some(layer) = d.layers.get_mut(n) else {
             return Err(LoadError::StopAfter {
                 file: d.file.clone(),
@@ -116,7 +115,7 @@ pub fn load_desc(req: &LoadRequest) -> Result<desc::NetworkDesc, LoadError> {
         };
         layer.next_sequence = Some(-1);
     }
-    if let (Some(offset), Some(first)) = (req.input_offset, d.layers.first_mut()) {
+    if let (Some(offset), Some(first)) = (req.izer.input_offset, d.layers.first_mut()) {
         first.in_offset = Some(offset);
     }
     Ok(d)
@@ -134,7 +133,7 @@ pub fn build(req: &LoadRequest, d: &desc::NetworkDesc) -> Result<Built, LoadErro
             d,
             &checkpoint::read(p)?,
             &p.display().to_string(),
-            &req.map,
+            &map_options(req),
         )?),
         None => None,
     };

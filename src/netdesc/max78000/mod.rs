@@ -8,6 +8,7 @@ mod derive;
 mod desc;
 mod error;
 mod layer;
+mod layer_desc;
 mod layer_keys;
 mod load;
 mod node;
@@ -17,7 +18,8 @@ mod weights;
 pub use derive::{Built, InputSpec};
 pub use desc::{GLOBAL_KEYS, NetworkDesc, TRAINING_GLOBAL_KEYS, load, parse};
 pub use error::DescError;
-pub use layer::{DescBatchNorm, DescOp, DescQuant, LAYER_KEYS, LayerDesc, TRAINING_LAYER_KEYS};
+pub use layer::{LAYER_KEYS, TRAINING_LAYER_KEYS};
+pub use layer_desc::{DescBatchNorm, DescOp, DescQuant, LayerDesc};
 pub use load::{LoadError, LoadRequest, build, load_desc, load_max78000, sample_shape};
 pub use weights::{CheckpointMap, LayerWeights, MapOptions, map_checkpoint};
 

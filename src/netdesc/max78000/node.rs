@@ -5,7 +5,7 @@
 //! Owns that translation only; what is derived across layers (channels, dimensions, offsets,
 //! output maps) is `derive.rs`'s.
 
-use super::layer::{DescBatchNorm, DescOp, LayerDesc};
+use super::layer_desc::{DescBatchNorm, DescOp, LayerDesc};
 use super::weights::LayerWeights;
 use crate::device::max78000::{Placement, ProcessorMask};
 use crate::ir::{

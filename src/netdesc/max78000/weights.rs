@@ -5,7 +5,7 @@
 
 use super::NetworkDesc;
 use super::error::DescError;
-use super::layer::{DescOp, DescQuant, LayerDesc};
+use super::layer_desc::{DescOp, DescQuant, LayerDesc};
 use crate::checkpoint::{RawTensor, TorchCheckpoint};
 use crate::ir::WeightBits;
 

@@ -1,37 +1,19 @@
-//! Training checkpoints: the graph's float parameters, the optimizer state and the run's
-//! progress in one qtool safetensors file (`latest.safetensors`, `best.safetensors`).
+//! The progress of a training run as its checkpoints record it (`latest.safetensors`,
+//! `best.safetensors`): [`TrainingMeta`] (recipe, seed, epochs done, history, QAT state) in the
+//! training extension of a native graph checkpoint, beside the parameters and the optimizer's
+//! moments.
 //!
-//! Owns what a run needs to resume exactly: parameters (named by [`crate::ir::params`]),
-//! optimizer moments (`optimizer.<i>.m`/`.v`, `i` = parameter visiting order) and
-//! [`TrainingMeta`] (recipe, seed, epochs done, history) in the file's metadata. Files are
-//! written atomically and hold no timestamps, so equal runs give equal bytes. Must not train.
+//! Owns what the training record holds and the save/load calls a run makes; the file layout
+//! is [`crate::checkpoint::graph`]'s. Must not train.
 
-use super::optim::{Optimizer, StateTensor};
+use super::optim::Optimizer;
 use super::recipe::Recipe;
-use crate::checkpoint::native::{LayerMeta, NativeCheckpoint, NativeError, NativeMeta};
-use crate::ir::{Graph, params};
-use ndarray::{ArrayD, IxDyn};
+pub use crate::checkpoint::CheckpointError;
+use crate::checkpoint::graph::{self, Extensions, StateTensor};
+use crate::checkpoint::native::{NativeCheckpoint, NativeMeta};
+use crate::ir::Graph;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
-use thiserror::Error;
-
-/// Prefix of optimizer-state tensors.
-const OPTIMIZER: &str = "optimizer.";
-
-#[derive(Debug, Error)]
-pub enum CheckpointError {
-    #[error(transparent)]
-    File(#[from] NativeError),
-    #[error("{file}: {source}")]
-    Params {
-        file: String,
-        source: params::ParamsError,
-    },
-    #[error("{file}: not a training checkpoint (no training state in its metadata)")]
-    NotTraining { file: String },
-    #[error("{file}: malformed training state: {reason}")]
-    Malformed { file: String, reason: String },
-}
 
 /// One epoch's numbers, as `metrics.csv` and the curves show them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -76,7 +58,7 @@ pub fn save(
     optimizer: &Optimizer,
     meta: &TrainingMeta,
 ) -> Result<(), CheckpointError> {
-    write(path, graph, Some(optimizer), Some(meta))
+    write(path, graph, optimizer.state(), Some(meta))
 }
 
 /// Write `graph`'s parameters alone (no optimizer state), keeping `meta` if given.
@@ -85,48 +67,30 @@ pub fn save_params(
     graph: &Graph,
     meta: Option<&TrainingMeta>,
 ) -> Result<(), CheckpointError> {
-    write(path, graph, None, meta)
+    write(path, graph, Vec::new(), meta)
 }
 
 fn write(
     path: &Path,
     graph: &Graph,
-    optimizer: Option<&Optimizer>,
+    optimizer: Vec<StateTensor>,
     meta: Option<&TrainingMeta>,
 ) -> Result<(), CheckpointError> {
-    let mut tensors = params::state_dict(graph);
-    for (i, which, values) in optimizer.map(Optimizer::state).unwrap_or_default() {
-        let n = values.len();
-        let name = format!("{OPTIMIZER}{i}.{}", if which == 0 { "m" } else { "v" });
-        let array = ArrayD::from_shape_vec(IxDyn(&[n]), values).expect("flat state");
-        tensors.push((name, array));
-    }
-    let layers = graph
-        .nodes
-        .iter()
-        .enumerate()
-        .map(|(i, n)| LayerMeta {
-            name: params::layer_key(graph, i),
-            quant: n.quant,
-        })
-        .collect();
-    let epoch = meta
-        .and_then(|m| m.epochs_done.checked_sub(1))
-        .map(|e| e as u64);
-    let mut native = NativeMeta::new(graph.arch.clone(), epoch, layers);
-    native.training =
+    let training =
         meta.map(serde_json::to_value)
             .transpose()
             .map_err(|e| CheckpointError::Malformed {
                 file: path.display().to_string(),
                 reason: e.to_string(),
             })?;
-    NativeCheckpoint {
-        meta: native,
-        tensors,
-    }
-    .write(path)?;
-    Ok(())
+    let ext = Extensions {
+        training,
+        optimizer,
+        epoch: meta
+            .and_then(|m| m.epochs_done.checked_sub(1))
+            .map(|e| e as u64),
+    };
+    graph::write_graph(path, graph, &ext)
 }
 
 /// A training checkpoint read back.
@@ -149,40 +113,12 @@ pub fn load_native(
     path: &Path,
     graph: &mut Graph,
 ) -> Result<Loaded, CheckpointError> {
-    let file = path.display().to_string();
-    let malformed = |reason: String| CheckpointError::Malformed {
-        file: file.clone(),
-        reason,
-    };
-    let meta = match ckpt.meta.training {
-        Some(v) => {
-            Some(serde_json::from_value::<TrainingMeta>(v).map_err(|e| malformed(e.to_string()))?)
-        }
-        None => None,
-    };
-    let (opt, weights): (Vec<_>, Vec<_>) = ckpt
-        .tensors
-        .into_iter()
-        .partition(|(n, _)| n.starts_with(OPTIMIZER));
-    params::load_state_dict(graph, &weights).map_err(|source| CheckpointError::Params {
-        file: file.clone(),
-        source,
-    })?;
-    let mut optimizer = Vec::with_capacity(opt.len());
-    for (name, t) in opt {
-        let rest = &name[OPTIMIZER.len()..];
-        let parsed = rest.split_once('.').and_then(|(i, w)| {
-            let which = match w {
-                "m" => 0,
-                "v" => 1,
-                _ => return None,
-            };
-            i.parse::<usize>().ok().map(|i| (i, which))
-        });
-        let (i, which) = parsed.ok_or_else(|| malformed(format!("unknown tensor `{name}`")))?;
-        optimizer.push((i, which, t.iter().copied().collect()));
-    }
-    Ok(Loaded { meta, optimizer })
+    let meta = training_meta(&ckpt.meta, path)?;
+    let ext = graph::load_graph(ckpt, path, graph)?;
+    Ok(Loaded {
+        meta,
+        optimizer: ext.optimizer,
+    })
 }
 
 /// The training state recorded in a checkpoint's metadata (`path` names it in errors).
@@ -198,14 +134,6 @@ pub fn training_meta(
             file: path.display().to_string(),
             reason: e.to_string(),
         })
-}
-
-/// A checkpoint's tensors without the optimizer state: the parameters alone.
-pub fn params_only(tensors: Vec<(String, ArrayD<f32>)>) -> Vec<(String, ArrayD<f32>)> {
-    tensors
-        .into_iter()
-        .filter(|(n, _)| !n.starts_with(OPTIMIZER))
-        .collect()
 }
 
 /// The training state stored in `path`, without touching any graph.
