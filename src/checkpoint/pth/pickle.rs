@@ -236,13 +236,56 @@ impl Vm<'_> {
                 let root = self.pop()?;
                 return Ok(Pickle::new(self.objs, root, self.input.pos));
             }
-            let known = self.stack_op(code)?
-                || self.scalar_op(code)?
-                || self.text_op(code)?
-                || self.container_op(code)?
-                || self.fill_op(code)?
-                || self.memo_op(code)?
-                || self.object_op(code)?;
+            // One match picks the opcode's group (its handler then matches the opcode
+            // itself): opcodes are dispatched once, not tried group after group.
+            let known = match code {
+                op::PROTO | op::FRAME | op::MARK | op::POP | op::POP_MARK | op::DUP => {
+                    self.stack_op(code)?
+                }
+                op::NONE
+                | op::NEWTRUE
+                | op::NEWFALSE
+                | op::BININT1
+                | op::BININT2
+                | op::BININT
+                | op::LONG1
+                | op::LONG4
+                | op::BINFLOAT => self.scalar_op(code)?,
+                op::BINUNICODE
+                | op::SHORT_BINUNICODE
+                | op::BINUNICODE8
+                | op::BINBYTES
+                | op::SHORT_BINBYTES
+                | op::BINBYTES8
+                | op::BINSTRING
+                | op::SHORT_BINSTRING => self.text_op(code)?,
+                op::EMPTY_DICT
+                | op::EMPTY_LIST
+                | op::EMPTY_TUPLE
+                | op::EMPTY_SET
+                | op::TUPLE
+                | op::TUPLE1
+                | op::TUPLE2
+                | op::TUPLE3
+                | op::LIST
+                | op::DICT
+                | op::FROZENSET => self.container_op(code)?,
+                op::SETITEM | op::SETITEMS | op::APPEND | op::APPENDS | op::ADDITEMS => {
+                    self.fill_op(code)?
+                }
+                op::BINPUT | op::LONG_BINPUT | op::MEMOIZE | op::BINGET | op::LONG_BINGET => {
+                    self.memo_op(code)?
+                }
+                op::GLOBAL
+                | op::STACK_GLOBAL
+                | op::REDUCE
+                | op::NEWOBJ
+                | op::NEWOBJ_EX
+                | op::BINPERSID
+                | op::PERSID
+                | op::BUILD => self.object_op(code)?,
+                _ => false,
+            };
             if !known {
                 return Err(PickleError::Unsupported {
                     opcode: code,

@@ -10,6 +10,7 @@ pub(super) struct Input<'a> {
 }
 
 impl<'a> Input<'a> {
+    #[inline]
     pub fn take(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], PickleError> {
         let end = self.pos.checked_add(n);
         match end.and_then(|end| self.data.get(self.pos..end)) {
@@ -24,6 +25,7 @@ impl<'a> Input<'a> {
         }
     }
 
+    #[inline]
     pub fn array<const N: usize>(&mut self, what: &'static str) -> Result<[u8; N], PickleError> {
         let bytes = self.take(N, what)?;
         let mut out = [0u8; N];
@@ -31,15 +33,18 @@ impl<'a> Input<'a> {
         Ok(out)
     }
 
+    #[inline]
     pub fn u8(&mut self, what: &'static str) -> Result<u8, PickleError> {
         Ok(self.array::<1>(what)?[0])
     }
 
+    #[inline]
     pub fn u32(&mut self, what: &'static str) -> Result<u32, PickleError> {
         Ok(u32::from_le_bytes(self.array(what)?))
     }
 
     /// A length that must fit in what remains of the input.
+    #[inline]
     pub fn len_u64(&mut self, what: &'static str) -> Result<usize, PickleError> {
         let n = u64::from_le_bytes(self.array(what)?);
         usize::try_from(n).map_err(|_| PickleError::Truncated {
