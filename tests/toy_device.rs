@@ -9,7 +9,7 @@ mod common;
 use common::data::{npy, put};
 use common::tiny::setup;
 use ndarray::{Array3, ArrayD};
-use qtool::checkpoint::graph::params_only;
+use qtool::checkpoint::graph::split_optimizer;
 use qtool::checkpoint::native::NativeCheckpoint;
 use qtool::device::{LoadRequest, Loaded, Registry, Report, Target, TargetError};
 use qtool::ir::{
@@ -105,8 +105,8 @@ impl Target for Toy {
         let mut graph = build(&desc);
         if let Some(ckpt) = &req.checkpoint {
             let native = NativeCheckpoint::read(ckpt).map_err(TargetError::device)?;
-            params::load_state_dict(&mut graph, &params_only(native.tensors))
-                .map_err(|e| toy_error(ckpt, e))?;
+            let (params, _) = split_optimizer(native.tensors, ckpt).map_err(TargetError::device)?;
+            params::load_state_dict(&mut graph, &params).map_err(|e| toy_error(ckpt, e))?;
         }
         Ok(Loaded {
             graph,

@@ -70,30 +70,18 @@ pub fn write_graph(path: &Path, graph: &Graph, ext: &Extensions) -> Result<(), C
     Ok(())
 }
 
-/// A checkpoint's tensors without the optimizer state: the parameters alone.
-pub fn params_only(tensors: Vec<(String, ArrayD<f32>)>) -> Vec<(String, ArrayD<f32>)> {
-    tensors
-        .into_iter()
-        .filter(|(n, _)| !n.starts_with(OPTIMIZER))
-        .collect()
-}
+/// Named tensors as a checkpoint stores them.
+pub type NamedTensors = Vec<(String, ArrayD<f32>)>;
 
-/// Set `graph`'s parameters from a checkpoint read from `path`; its extensions. Fails with the
-/// file, layer and key when a tensor does not fit the network.
-pub fn load_graph(
-    ckpt: NativeCheckpoint,
+/// A checkpoint's tensors split into the parameters and the optimizer state (read from `path`,
+/// named in errors).
+pub fn split_optimizer(
+    tensors: NamedTensors,
     path: &Path,
-    graph: &mut Graph,
-) -> Result<Extensions, CheckpointError> {
-    let file = path.display().to_string();
-    let (opt, weights): (Vec<_>, Vec<_>) = ckpt
-        .tensors
+) -> Result<(NamedTensors, Vec<StateTensor>), CheckpointError> {
+    let (opt, weights): (Vec<_>, Vec<_>) = tensors
         .into_iter()
         .partition(|(n, _)| n.starts_with(OPTIMIZER));
-    params::load_state_dict(graph, &weights).map_err(|source| CheckpointError::Params {
-        file: file.clone(),
-        source,
-    })?;
     let mut optimizer = Vec::with_capacity(opt.len());
     for (name, t) in opt {
         let rest = &name[OPTIMIZER.len()..];
@@ -106,11 +94,26 @@ pub fn load_graph(
             i.parse::<usize>().ok().map(|i| (i, which))
         });
         let (i, which) = parsed.ok_or_else(|| CheckpointError::Malformed {
-            file: file.clone(),
+            file: path.display().to_string(),
             reason: format!("unknown tensor `{name}`"),
         })?;
         optimizer.push((i, which, t.iter().copied().collect()));
     }
+    Ok((weights, optimizer))
+}
+
+/// Set `graph`'s parameters from a checkpoint read from `path`; its extensions. Fails with the
+/// file, layer and key when a tensor does not fit the network.
+pub fn load_graph(
+    ckpt: NativeCheckpoint,
+    path: &Path,
+    graph: &mut Graph,
+) -> Result<Extensions, CheckpointError> {
+    let (weights, optimizer) = split_optimizer(ckpt.tensors, path)?;
+    params::load_state_dict(graph, &weights).map_err(|source| CheckpointError::Params {
+        file: path.display().to_string(),
+        source,
+    })?;
     Ok(Extensions {
         training: ckpt.meta.training,
         optimizer,

@@ -192,7 +192,7 @@ pub fn run(a: &ConvertArgs, ctx: &super::Context) -> Result<ExitCode> {
         display_checkpoint: a.display_checkpoint && !ctx.quiet,
         request: ConvertRequest {
             prefix,
-            command_line: std::env::args().collect::<Vec<_>>().join(" "),
+            command_line: ctx.command_line.clone(),
             headers_only: a.headers_only,
             verbose: a.verbose && !ctx.quiet,
             izer: izer_options(a)?,

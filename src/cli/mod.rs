@@ -69,6 +69,8 @@ pub enum Command {
 pub struct Context<'a> {
     pub registry: &'a Registry,
     pub quiet: bool,
+    /// The command line, as generated files record it.
+    pub command_line: String,
 }
 
 impl Context<'_> {
@@ -101,6 +103,12 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let command_line = args
+        .iter()
+        .map(|a| a.to_string_lossy())
+        .collect::<Vec<_>>()
+        .join(" ");
     let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
         Err(e) => {
@@ -120,6 +128,7 @@ where
     let ctx = Context {
         registry,
         quiet: cli.quiet,
+        command_line,
     };
     let result = match &cli.command {
         Command::Inspect(a) => inspect::run(a, &ctx),

@@ -34,7 +34,8 @@ impl Registry {
 
     /// This registry with `target` added (replacing a target of the same name).
     pub fn with(mut self, target: Arc<dyn Target>) -> Self {
-        self.targets.retain(|t| t.name() != target.name());
+        self.targets
+            .retain(|t| !t.name().eq_ignore_ascii_case(target.name()));
         self.targets.push(target);
         self
     }

@@ -1,9 +1,10 @@
 //! The `Target` seam: everything a job may ask of an accelerator, in device-neutral types.
 //!
 //! Owns the trait and the requests and answers that cross it. Each accelerator implements
-//! [`Target`] in its own folder (`max78000/target.rs`); jobs (`crate::jobs`), training, `fuse`,
-//! `eval` and the simulator front end reach a device only through it. Must not hold any
-//! device's knowledge.
+//! [`Target`] in its own folder; the jobs (`crate::jobs`) reach a device only through it, and
+//! what they hand on to training, `fuse`, `eval` and the simulator front end is device-neutral
+//! (a graph with its training rules, a [`crate::quant::QatScheme`], a [`Simulator`]). Must not
+//! hold any device's knowledge.
 
 use super::options::IzerOptions;
 use crate::ir::{Graph, Shape, WeightBits};
@@ -208,7 +209,13 @@ pub trait Target: fmt::Debug + Send + Sync {
         Err(self.unsupported("--log-intermediate"))
     }
 
-    /// The deployable project for a loaded graph with a sample input.
+    /// Refuse tool options this device cannot honour together, before any work is done.
+    fn check_options(&self, _izer: &IzerOptions) -> Result<(), TargetError> {
+        Ok(())
+    }
+
+    /// The deployable project for a loaded graph with a sample input (options already passed
+    /// [`Target::check_options`]).
     fn convert(
         &self,
         _graph: &Graph,

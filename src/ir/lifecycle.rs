@@ -28,7 +28,11 @@ impl Graph {
     /// - otherwise, if some node with weights carries a scheme other than float: when every
     ///   such node has integer weights and biases and an output shift → [`Stage::Quantized`]
     ///   (→ [`Stage::Placed`] if every node's annex is filled), else [`Stage::Qat`];
-    /// - otherwise [`Stage::Folded`].
+    /// - otherwise [`Stage::Folded`] (also a graph without parameters or batch norm).
+    ///
+    /// Quantized and QAT graphs are told apart by their values: a QAT graph whose weights all
+    /// happen to be whole numbers reads as quantized. Checkpoint files record their stage
+    /// explicitly (`crate::checkpoint::native`), which is what commands check for files.
     pub fn stage(&self) -> Stage {
         if self.nodes.iter().any(|n| n.batchnorm.is_some()) {
             return Stage::Float;

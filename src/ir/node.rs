@@ -246,7 +246,7 @@ pub struct Node {
     /// Shape after pooling (before flattening).
     pub pooled_shape: Shape,
     pub out_shape: Shape,
-    /// The placing device's own data (see [`Annex`]); empty on a training graph.
+    /// The placing device's own data (see [`Annex`]); empty until a device places the node.
     pub annex: Annex,
 }
 

@@ -76,7 +76,7 @@ pub fn state_dict(graph: &Graph) -> Vec<(String, ArrayD<f32>)> {
 
 /// The parameters of a quantized graph in ai8x's quantized-checkpoint spelling: per node with
 /// weights `<layer>.output_shift`, `.weight_bits`, `.bias_bits` (one-element tensors; bias bits
-/// equal the weight bits where the node has no bias), `.op.weight` and `.op.bias` (the values
+/// are the node's `bias_bits`, else its weight width), `.op.weight` and `.op.bias` (the values
 /// as the node holds them). Nodes without a decided width or shift are left out.
 pub fn quantized_state_dict(graph: &Graph) -> Vec<(String, ArrayD<f32>)> {
     let one = |v: f32| ArrayD::from_elem(ndarray::IxDyn(&[1]), v);

@@ -45,6 +45,7 @@ pub fn convert(target: &dyn Target, job: &ConvertJob) -> Result<ConvertOutcome, 
             job.out.display()
         )));
     }
+    target.check_options(&job.request.izer)?;
     let req = LoadRequest {
         network: job.network.clone(),
         checkpoint: Some(job.checkpoint.clone()),

@@ -5,7 +5,7 @@
 //! Owns the order of a command's stages and the rules shared by commands (one load → check
 //! sequence, [`load::load_checked`]; refusing to overwrite outputs; running on a given number
 //! of threads). A job reaches a device only through [`crate::device::Target`]. Must not parse
-//! flags or print.
+//! flags or print (warnings of the front ends go to `tracing`).
 //!
 //! Adding a command: a file here with its request type and function, a file in `src/cli` with
 //! its flags, one variant in `cli::Command`.
@@ -40,8 +40,8 @@ pub enum JobError {
     #[error(transparent)]
     Target(#[from] TargetError),
     /// The device's error about `file`, which does not name it.
-    #[error("{file}: {source}")]
-    TargetOn { file: String, source: TargetError },
+    #[error("{file}: {error}")]
+    TargetOn { file: String, error: TargetError },
     #[error("{file}: {source}")]
     Model { file: String, source: QatError },
     #[error(transparent)]
@@ -77,11 +77,11 @@ pub enum JobError {
     Input { file: String, message: String },
     #[error(transparent)]
     Npy(#[from] crate::io::npy::NpyError),
-    #[error("{file}: {action}: {source}")]
+    #[error("{file}: {action}: {error}")]
     Io {
         file: String,
         action: &'static str,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{0}")]
     Other(String),
@@ -89,19 +89,19 @@ pub enum JobError {
 
 impl JobError {
     /// A device's error about `file`, which does not name it.
-    pub fn target(file: &Path, source: TargetError) -> Self {
+    pub fn target(file: &Path, error: TargetError) -> Self {
         JobError::TargetOn {
             file: file.display().to_string(),
-            source,
+            error,
         }
     }
 
     /// An I/O error on `file` while doing `action` ("cannot write").
-    pub fn io(file: &Path, action: &'static str, source: std::io::Error) -> Self {
+    pub fn io(file: &Path, action: &'static str, error: std::io::Error) -> Self {
         JobError::Io {
             file: file.display().to_string(),
             action,
-            source,
+            error,
         }
     }
 }

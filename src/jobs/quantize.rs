@@ -7,7 +7,7 @@
 
 use super::{JobError, refuse_existing};
 use crate::checkpoint::CheckpointError;
-use crate::checkpoint::graph::params_only;
+use crate::checkpoint::graph::split_optimizer;
 use crate::checkpoint::native::NativeCheckpoint;
 use crate::device::{QuantizeRequest, QuantizedLayer, Target};
 use crate::quant::{ClipMethod, QatPolicy};
@@ -53,11 +53,12 @@ pub fn quantize(job: &QuantizeJob) -> Result<QuantizeReport, JobError> {
         Some(p) => Some((QatPolicy::read(p)?, p.display().to_string())),
         None => None,
     };
+    let (params, _) = split_optimizer(native.tensors, &job.checkpoint)?;
     let req = QuantizeRequest {
         network: job.network.clone(),
         checkpoint: job.checkpoint.clone(),
         epoch: native.meta.epoch,
-        params: params_only(native.tensors),
+        params,
         trained,
         method: job.method,
         config,

@@ -6,8 +6,9 @@
 //! straight-through rounding helpers ([`ste`]), the policy format ([`policy`]), the clipping
 //! methods of post-training quantization ([`ClipMethod`]) and the [`QatScheme`] a device
 //! offers training. Each scheme lives in its own folder ([`max78000`]); a model never knows
-//! which scheme it runs. Must not read files or build
-//! models: callers (`crate::train`, the CLI) do that.
+//! which scheme it runs. Must not build trainable models (`crate::train` does) or write files;
+//! reads only its own configuration files (policies) and, in a device's post-training
+//! quantization, that device's description.
 
 mod clip;
 pub mod max78000;

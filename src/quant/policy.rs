@@ -12,22 +12,12 @@ use crate::ir::WeightBits;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
-use thiserror::Error;
 
 /// The built-in policy (`configs/qat_policy.yaml`).
 pub const DEFAULT_POLICY: &str = include_str!("../../configs/qat_policy.yaml");
 
-#[derive(Debug, Error, PartialEq, Eq)]
-pub enum PolicyError {
-    #[error("{file}: {message}")]
-    Read { file: String, message: String },
-    #[error("{file}: key `{key}`: {message}")]
-    Value {
-        file: String,
-        key: String,
-        message: String,
-    },
-}
+/// A policy file that cannot be used.
+pub type PolicyError = crate::io::ConfigError;
 
 /// One layer's override.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

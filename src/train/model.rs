@@ -1,11 +1,12 @@
 //! A trainable burn module built from a [`Graph`], one fused layer per IR node.
 //!
-//! Owns the float forward pass of the IR's operator vocabulary, in the hardware's fused order:
-//! operand combination (element-wise op, pooled first or last, or channel concatenation) →
-//! pooling → operator (Conv1d/Conv2d/ConvTranspose2d/Linear, bias included) → batch norm →
-//! activation (ReLU/Abs) → dropout. Also owns the mapping between burn's parameter layouts and
-//! the IR's framework layout, both ways: [`TrainModel::new`] starts from a node's weights when it
-//! has them, [`TrainModel::export_to_graph`] writes the trained values back.
+//! Owns the model as a whole: layers in the graph's execution order, where each layer's
+//! operands come from, the network's input and output, seeding, and the fake-quantization
+//! set-up. Each layer's own forward pass, in the hardware's fused order (operand combination →
+//! pooling → operator → batch norm → activation → dropout), and the mapping between burn's
+//! parameter layouts and the IR's framework layout are [`super::layer`]'s: [`TrainModel::new`]
+//! starts from a node's weights when it has them, [`TrainModel::export_to_graph`] writes the
+//! trained values back.
 //!
 //! Activations travel as `[N, C, H, W]` tensors throughout; one-dimensional data is `[N, C, L, 1]`
 //! and Conv1d runs as a `k×1` Conv2d, so its IR weights `[out, in, k]` are stored as

@@ -25,6 +25,8 @@ pub enum QatError {
     Fuse(#[from] FuseError),
     #[error("quantization-aware training: the device has no fake-quantization scheme")]
     NoScheme,
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
 }
 
 /// The QAT settings of a run, stored in its checkpoints.
@@ -90,12 +92,19 @@ impl Qat {
         !self.active && epoch >= self.start_epoch
     }
 
-    /// Fold batch norm and record the policy's widths in `graph`; returns the folded count.
+    /// Fold batch norm and record the policy's widths in `graph` (once the scheme has accepted
+    /// them); returns the folded count.
     pub fn prepare_graph(
         &self,
         graph: &mut Graph,
         scheme: &dyn QatScheme,
-    ) -> Result<usize, FuseError> {
+    ) -> Result<usize, QatError> {
+        let file = if self.policy_file.is_empty() {
+            "the QAT policy recorded in the checkpoint"
+        } else {
+            &self.policy_file
+        };
+        scheme.check_policy(&self.policy, graph, file)?;
         let folded = fold_batchnorm(graph)?;
         scheme.apply_policy(graph, &self.policy);
         Ok(folded)

@@ -8,22 +8,12 @@
 use super::optim::{OptimizerConfig, OptimizerKind};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
-use thiserror::Error;
 
 /// The built-in default recipe (`configs/mnist.yaml`).
 pub const DEFAULT_RECIPE: &str = include_str!("../../configs/mnist.yaml");
 
-#[derive(Debug, Error)]
-pub enum RecipeError {
-    #[error("{file}: {message}")]
-    Read { file: String, message: String },
-    #[error("{file}: key `{key}`: {message}")]
-    Value {
-        file: String,
-        key: String,
-        message: String,
-    },
-}
+/// A recipe file that cannot be used.
+pub type RecipeError = crate::io::ConfigError;
 
 /// Everything that decides how a run trains.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -39,15 +39,10 @@ fn kat_options(izer: &IzerOptions) -> KatOptions {
 }
 
 /// The project options among izer's.
-fn project_options(req: &ConvertRequest) -> Result<ProjectOptions, TargetError> {
+fn project_options(req: &ConvertRequest) -> ProjectOptions {
     let f = &req.izer;
     let riscv = f.riscv || f.riscv_debug;
-    if f.fast_fifo && !riscv {
-        return Err(TargetError::message(
-            "--fast-fifo requires --riscv (the fast FIFO belongs to the RISC-V core)",
-        ));
-    }
-    Ok(ProjectOptions {
+    ProjectOptions {
         prefix: req.prefix.clone(),
         command_line: req.command_line.clone(),
         softmax: f.softmax,
@@ -65,7 +60,7 @@ fn project_options(req: &ConvertRequest) -> Result<ProjectOptions, TargetError> 
         mexpress: true,
         avg_pool_rounding: f.avg_pool_rounding,
         board_name: f.board_name.clone().unwrap_or_else(|| DEFAULT_BOARD.into()),
-    })
+    }
 }
 
 /// `sampleoutput.h`: the words izer's known-answer test reads back.
@@ -166,6 +161,15 @@ impl Target for Max78000Target {
         sim::write_intermediate(dir, graph, traces).map_err(TargetError::device)
     }
 
+    fn check_options(&self, izer: &IzerOptions) -> Result<(), TargetError> {
+        if izer.fast_fifo && !(izer.riscv || izer.riscv_debug) {
+            return Err(TargetError::message(
+                "--fast-fifo requires --riscv (the fast FIFO belongs to the RISC-V core)",
+            ));
+        }
+        Ok(())
+    }
+
     fn convert(
         &self,
         graph: &Graph,
@@ -173,7 +177,7 @@ impl Target for Max78000Target {
         req: &ConvertRequest,
     ) -> Result<Project, TargetError> {
         let opts = ConvertOptions {
-            project: project_options(req)?,
+            project: project_options(req),
             kat: kat_options(&req.izer),
             sim: SimOptions {
                 avg_pool_rounding: req.izer.avg_pool_rounding,

@@ -11,7 +11,7 @@
 //!   `Wq·2^(8−b)`, bias `β·128·2^(8−b)`, `floor(acc·2^σ)`, activation, `rhu(·/128)` clamped to
 //!   `[−128, 127]`; wide: `rhu(acc/2^(8−b))` clamped to `[−2^29, 2^29−1]`.
 //!
-//! Owns this arithmetic only; which layers get which bits comes from [`super::policy`], and
+//! Owns this arithmetic only; which layers get which bits comes from [`crate::quant::policy`], and
 //! the integer conversion of a checkpoint from [`super::quantize`].
 
 use super::quantize::clamped_exponent;

@@ -5,7 +5,8 @@
 //! `--config` policy's per-layer override, then its default, then the width QAT trained, then
 //! 8), refusing an unfolded batch norm, and the output's metadata; tensor names are
 //! [`crate::ir::params::quantized_state_dict`]'s, the arithmetic is [`super::quantize`]'s.
-//! Must not read checkpoints or write files (the job does).
+//! Reads the network description (its per-layer `quantization` and `output_shift` keys and
+//! the graph); must not read checkpoints or write files (the job does).
 
 use super::quantize::{QuantizedParams, quantize_params};
 use crate::checkpoint::native::{LayerMeta, NativeCheckpoint, NativeMeta};
@@ -94,6 +95,9 @@ pub fn quantize(req: &QuantizeRequest) -> Result<Quantized, QuantizeError> {
     if let Some((c, f)) = &req.config {
         super::setup::check_widths(c, f)?;
         c.check_layers(&names, f)?;
+    }
+    if let Some(trained) = &req.trained {
+        super::setup::check_widths(trained, &file)?;
     }
     if graph.stage() == Stage::Float {
         let layer = graph
