@@ -48,6 +48,9 @@ pub struct SimArgs {
     /// With --evaluate: write the predicted class per sample as int64 `.npy`.
     #[arg(long, value_name = "NPY", requires = "evaluate")]
     pub predictions: Option<PathBuf>,
+    /// With --evaluate: worker threads (default: one per core). Results do not depend on it.
+    #[arg(long, value_name = "N", requires = "evaluate", value_parser = clap::value_parser!(u16).range(1..))]
+    pub threads: Option<u16>,
 }
 
 /// `--evaluate`: the test split through the simulator.
@@ -62,6 +65,7 @@ fn evaluate(a: &SimArgs, ctx: &super::Context) -> Result<ExitCode> {
             .unwrap_or_else(crate::data::bundled_mnist_dir),
         sim: a.izer.sim(),
         predictions: a.predictions.clone(),
+        threads: a.threads.map(usize::from),
         progress: if ctx.quiet {
             Progress::Quiet
         } else {

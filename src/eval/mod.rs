@@ -11,7 +11,7 @@ mod simulator;
 mod tests;
 
 pub use report::write_predictions;
-pub use simulator::evaluate_simulator;
+pub use simulator::{SIM_BLOCK, evaluate_simulator};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
@@ -109,8 +109,29 @@ pub fn evaluate<I, S, F, E>(
 ) -> Result<EvalReport, EvalError<E>>
 where
     I: Sync,
-    S: PartialOrd + Copy,
+    S: PartialOrd + Copy + Send,
     F: Fn(&I) -> Result<Vec<S>, E> + Sync,
+    E: Send,
+{
+    let one_by_one = |block: &[I]| block.iter().map(&predict).collect::<Result<Vec<_>, E>>();
+    evaluate_blocks(inputs, labels, classes, 1, one_by_one, progress)
+}
+
+/// [`evaluate`] with a predictor that scores `block` inputs per call (the blocks run in
+/// parallel; the last one may be shorter). A failing block is scored again input by input,
+/// so that the error names the lowest failing sample.
+pub fn evaluate_blocks<I, S, F, E>(
+    inputs: &[I],
+    labels: &[u8],
+    classes: usize,
+    block: usize,
+    predict: F,
+    progress: Progress,
+) -> Result<EvalReport, EvalError<E>>
+where
+    I: Sync,
+    S: PartialOrd + Copy + Send,
+    F: Fn(&[I]) -> Result<Vec<Vec<S>>, E> + Sync,
     E: Send,
 {
     if inputs.len() != labels.len() {
@@ -131,30 +152,43 @@ where
         });
     }
     let k = classes.min(5);
+    let block = block.max(1);
     let bar = bar(progress, inputs.len());
-    // Samples after an already failed one are skipped; the lowest failure always runs.
+    // Blocks after an already failed sample are skipped; the lowest failure always runs.
     let failed = AtomicUsize::new(usize::MAX);
     let start = Instant::now();
-    let outcomes: Vec<Outcome<E>> = (0..inputs.len())
-        .into_par_iter()
-        .map(|index| {
-            if index > failed.load(Ordering::Relaxed) {
-                return None;
-            }
-            let outcome = match predict(&inputs[index]) {
-                Err(error) => Err(EvalError::Predict { index, error }),
-                Ok(s) if s.len() != classes => Err(EvalError::ScoreCount {
-                    index,
-                    got: s.len(),
-                    classes,
-                }),
-                Ok(s) => Ok((argmax(&s), rank(&s, labels[index].into()))),
+    let outcomes: Vec<Outcome<E>> = inputs
+        .par_chunks(block)
+        .enumerate()
+        .flat_map_iter(|(b, chunk)| {
+            let first = b * block;
+            let scored: Vec<Option<Result<Vec<S>, E>>> = if first > failed.load(Ordering::Relaxed) {
+                chunk.iter().map(|_| None).collect()
+            } else {
+                score_block(&predict, chunk).into_iter().map(Some).collect()
             };
-            if outcome.is_err() {
-                failed.fetch_min(index, Ordering::Relaxed);
-            }
-            bar.inc(1);
-            Some(outcome)
+            bar.inc(chunk.len() as u64);
+            let outcomes: Vec<Outcome<E>> = scored
+                .into_iter()
+                .enumerate()
+                .map(|(i, s)| {
+                    let index = first + i;
+                    let outcome = match s? {
+                        Err(error) => Err(EvalError::Predict { index, error }),
+                        Ok(s) if s.len() != classes => Err(EvalError::ScoreCount {
+                            index,
+                            got: s.len(),
+                            classes,
+                        }),
+                        Ok(s) => Ok((argmax(&s), rank(&s, labels[index].into()))),
+                    };
+                    if outcome.is_err() {
+                        failed.fetch_min(index, Ordering::Relaxed);
+                    }
+                    Some(outcome)
+                })
+                .collect();
+            outcomes
         })
         .collect();
     let seconds = start.elapsed().as_secs_f64();
@@ -184,6 +218,23 @@ where
         images_per_s: n / seconds.max(1e-9),
         seconds,
     })
+}
+
+/// Scores of every input of `chunk`: one call for the block, or, when it fails (or gives
+/// the wrong number of score lists), one call per input.
+fn score_block<I, S, F, E>(predict: &F, chunk: &[I]) -> Vec<Result<Vec<S>, E>>
+where
+    F: Fn(&[I]) -> Result<Vec<Vec<S>>, E>,
+{
+    match predict(chunk) {
+        Ok(scores) if scores.len() == chunk.len() => scores.into_iter().map(Ok).collect(),
+        _ if chunk.len() > 1 => chunk
+            .iter()
+            .flat_map(|x| score_block(predict, std::slice::from_ref(x)))
+            .collect(),
+        Ok(scores) => vec![Ok(scores.into_iter().next().unwrap_or_default())],
+        Err(e) => vec![Err(e)],
+    }
 }
 
 /// The index of the highest score, the lowest such index on ties.

@@ -4,8 +4,8 @@
 //! Owns the order of the steps and which files are written; the arithmetic, the record format
 //! and the known-answer format are the device's. Must not parse flags or print.
 
-use super::JobError;
 use super::load::load_checked;
+use super::{JobError, on_threads};
 use crate::data::{Split, load_mnist_split};
 use crate::device::{IzerOptions, LoadRequest, Target, TargetError};
 use crate::eval::{EvalReport, Progress, evaluate_simulator, write_predictions};
@@ -140,6 +140,8 @@ pub struct SimEvalJob {
     /// Write the predicted class per sample as int64 `.npy`.
     pub predictions: Option<PathBuf>,
     pub progress: Progress,
+    /// Worker threads (all cores if `None`); the results do not depend on it.
+    pub threads: Option<usize>,
 }
 
 /// Top-1/top-5/confusion of the simulated network on the test split.
@@ -154,11 +156,12 @@ pub fn evaluate(target: &dyn Target, job: &SimEvalJob) -> Result<EvalReport, Job
     };
     let graph = load_checked(target, &req)?.graph;
     let sim = target.simulator(&graph)?;
-    let report = evaluate_simulator(sim.as_ref(), &set, job.sim, job.progress).map_err(|e| {
-        JobError::Input {
-            file: job.data.display().to_string(),
-            message: e.to_string(),
-        }
+    let report = on_threads(job.threads, || {
+        evaluate_simulator(sim.as_ref(), &set, job.sim, job.progress)
+    })?
+    .map_err(|e| JobError::Input {
+        file: job.data.display().to_string(),
+        message: e.to_string(),
     })?;
     if let Some(p) = &job.predictions {
         write_predictions(p, &report)?;

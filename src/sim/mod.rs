@@ -5,9 +5,12 @@
 //! ([`SimResult`]), optional per-layer intermediate data ([`LayerTrace`]), the switches that
 //! change simulated numbers ([`SimOptions`]) and the [`Simulator`] trait. Each device's engine
 //! lives under its own folder (MAX78000: `crate::device::max78000::sim`) and is reached
-//! through [`crate::device::Target::simulator`]. Must not hold any device's arithmetic.
+//! through [`crate::device::Target::simulator`]. The integer correlation engine the devices
+//! share (packing, overflow proof, SIMD micro-kernels) is [`gemm`]. Must not hold any device's
+//! arithmetic (shifts, rounding, saturation, layer order).
 
 mod error;
+pub mod gemm;
 
 pub use error::SimError;
 
@@ -64,5 +67,15 @@ pub trait Simulator: Send + Sync {
         r.outputs
             .pop()
             .ok_or_else(|| SimError::Input("the network has no layers".into()))
+    }
+
+    /// The final layer's output for each of `inputs` (all of one shape), in order. Engines
+    /// that batch override it; the results equal [`Simulator::classify`] image by image.
+    fn classify_batch(
+        &self,
+        inputs: &[Array3<i64>],
+        opts: SimOptions,
+    ) -> Result<Vec<Array3<i64>>, SimError> {
+        inputs.iter().map(|x| self.classify(x, opts)).collect()
     }
 }

@@ -1,10 +1,10 @@
 //! Element-wise combination of operands: left fold in int64, one saturation at the end.
 
 use crate::ir::EltwiseOp;
-use ndarray::Array3;
+use ndarray::{Array, Dimension};
 
-/// `x0 ∘ x1 ∘ … ∘ x(n−1)`, then clamp to int8 (arithmetic.md §4).
-pub fn combine(op: EltwiseOp, operands: &[Array3<i64>]) -> Array3<i64> {
+/// `x0 ∘ x1 ∘ … ∘ x(n−1)`, then clamp to int8 (arithmetic.md §4); one image or a batch.
+pub fn combine<D: Dimension>(op: EltwiseOp, operands: &[Array<i64, D>]) -> Array<i64, D> {
     let mut acc = operands[0].clone();
     for x in &operands[1..] {
         acc.zip_mut_with(x, |a, b| {

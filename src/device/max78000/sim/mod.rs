@@ -5,6 +5,9 @@
 //! from int8 data, integer weights and biases. Memory layout (where values live in SRAM, the
 //! known-answer words) belongs to the rest of `device::max78000`; this module must not know addresses.
 
+mod batch;
+#[cfg(test)]
+mod batch_tests;
 mod conv;
 mod eltwise;
 mod engine;

@@ -1,10 +1,12 @@
 //! Turning IR nodes into ready-to-run integer layers: weights to i32 correlation layout,
-//! bias to `128·β`, total shift, output width. Done once per graph, reused for every image.
+//! bias to `128·β`, total shift, output width, weights packed for the shared batch engine.
+//! Done once per graph, reused for every image.
 
 use super::SimError;
 use super::conv::{Kernel, Padding};
 use crate::device::max78000::{OutputWidth, Placement};
 use crate::ir::{Activation, Node, Op};
+use crate::sim::gemm::{Geometry, PackedWeights};
 use ndarray::ArrayD;
 
 /// The multiply-accumulate stage of a layer.
@@ -25,10 +27,42 @@ pub enum Mac {
     },
 }
 
+impl Mac {
+    /// The correlation's integer weights.
+    pub fn kernel(&self) -> &Kernel {
+        match self {
+            Mac::Correlate { kernel, .. } | Mac::Transposed { kernel, .. } => kernel,
+        }
+    }
+
+    /// The correlation the shared engine runs (after zero-stuffing, for a transposed one).
+    pub fn geometry(&self) -> Geometry {
+        let (k, pad, stride, dilation) = match self {
+            Mac::Correlate {
+                kernel,
+                pad,
+                stride,
+                dilation,
+            } => (kernel, pad, *stride, *dilation),
+            Mac::Transposed { kernel, pad, .. } => (kernel, pad, [1, 1], [1, 1]),
+        };
+        Geometry {
+            kh: k.kh,
+            kw: k.kw,
+            pad_before: pad.before,
+            pad_after: pad.after,
+            stride,
+            dilation,
+        }
+    }
+}
+
 /// One layer ready to run.
 #[derive(Debug, Clone)]
 pub struct PreparedLayer {
     pub mac: Option<Mac>,
+    /// The same weights packed for the shared batch engine.
+    pub packed: Option<PackedWeights>,
     /// `128·β` per output channel.
     pub bias: Option<Vec<i64>>,
     pub total_shift: i32,
@@ -179,8 +213,13 @@ pub fn prepare(index: usize, node: &Node) -> Result<PreparedLayer, SimError> {
         ));
     }
     let total_shift = crate::device::max78000::total_shift(&node.quant).unwrap_or(0);
+    let packed = mac.as_ref().map(|m| {
+        let k = m.kernel();
+        PackedWeights::new(k.out, k.inp * k.kh * k.kw, k.w.clone())
+    });
     Ok(PreparedLayer {
         mac,
+        packed,
         bias,
         total_shift,
         wide,

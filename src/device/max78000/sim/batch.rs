@@ -1,0 +1,337 @@
+//! The batched path: each layer's steps of [`super::layer`] (gather, operands, element-wise,
+//! crop, reshape, pool, flatten, multiply-accumulate, output stage) on a whole batch
+//! `[B,C,H,W]` at once, the correlation through the shared engine ([`crate::sim::gemm`]).
+//! Gives the numbers of the image-by-image path, which stays the reference and keeps the
+//! per-layer traces.
+
+use super::SimError;
+use super::SimOptions;
+use super::eltwise::combine;
+use super::pool::{pool_into, pooled_hw};
+use super::prepare::{Mac, PreparedLayer};
+use super::requant::{headroom, output_stage};
+use crate::device::max78000::Placement;
+use crate::ir::{Node, Source, is_one_dimensional};
+use crate::sim::gemm;
+use ndarray::{Array4, ArrayView4, Axis, CowArray, Ix4, ShapeError, concatenate, s};
+
+/// Buffers one thread reuses from batch to batch: the engine's scratch and spare activation
+/// buffers (layer outputs handed back with [`Workspace::recycle`]).
+#[derive(Debug, Default)]
+pub struct Workspace {
+    gemm: gemm::Scratch,
+    spare: Vec<Vec<i64>>,
+}
+
+impl Workspace {
+    /// Give the buffers of finished layer outputs back for the next batch.
+    pub fn recycle(&mut self, arrays: impl IntoIterator<Item = Array4<i64>>) {
+        for a in arrays {
+            self.spare.push(a.into_raw_vec_and_offset().0);
+        }
+    }
+}
+
+/// An empty buffer, reused when one is spare.
+fn take(spare: &mut Vec<Vec<i64>>) -> Vec<i64> {
+    let mut v = spare.pop().unwrap_or_default();
+    v.clear();
+    v
+}
+
+/// Run every layer on the batch `input`; every layer's output, in order.
+pub fn run_batch(
+    nodes: &[Node],
+    layers: &[PreparedLayer],
+    input: ArrayView4<i64>,
+    opts: SimOptions,
+    ws: &mut Workspace,
+) -> Result<Vec<Array4<i64>>, SimError> {
+    let mut outputs: Vec<Array4<i64>> = Vec::with_capacity(layers.len());
+    for (i, (node, layer)) in nodes.iter().zip(layers).enumerate() {
+        match batch_layer(i, node, layer, input.reborrow(), &outputs, opts, ws) {
+            Ok(out) => outputs.push(out),
+            Err(e) => {
+                ws.recycle(outputs);
+                return Err(e);
+            }
+        }
+    }
+    Ok(outputs)
+}
+
+fn gather<'a>(
+    index: usize,
+    node: &Node,
+    input: ArrayView4<'a, i64>,
+    outputs: &'a [Array4<i64>],
+) -> Result<Frames<'a>, SimError> {
+    let fetch = move |s: &Source| match s {
+        Source::Input => Ok(input),
+        Source::Node(i) => outputs
+            .get(*i)
+            .map(|o| o.view())
+            .ok_or_else(|| SimError::layer(index, format!("reads layer {i}, which has not run"))),
+        Source::Buffer(name) => Err(SimError::layer(
+            index,
+            format!("data buffer `{name}` inputs are not simulated"),
+        )),
+    };
+    let parts = node
+        .inputs
+        .iter()
+        .map(fetch)
+        .collect::<Result<Vec<_>, _>>()?;
+    if parts.len() == 1 {
+        return Ok(CowArray::from(parts[0]));
+    }
+    let hw = |a: &ArrayView4<i64>| (a.dim().2, a.dim().3);
+    if parts.iter().all(|p| hw(p) == hw(&parts[0])) {
+        return concatenate(Axis(1), &parts)
+            .map(CowArray::from)
+            .map_err(|e| SimError::layer(index, e.to_string()));
+    }
+    // Pixel concatenation: each source flattened per channel, joined along the pixel axis.
+    let (b, c0) = (parts[0].dim().0, parts[0].dim().1);
+    let flat = parts
+        .iter()
+        .map(|p| {
+            let (b, c, h, w) = p.dim();
+            p.as_standard_layout()
+                .into_owned()
+                .into_shape_with_order((b, c, h * w))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| SimError::layer(index, e.to_string()))?;
+    let views: Vec<_> = flat.iter().map(|f| f.view()).collect();
+    let joined = concatenate(Axis(2), &views)
+        .map_err(|e| SimError::layer(index, format!("pixel concatenation: {e}")))?;
+    let (h, w) = node
+        .annex
+        .get::<Placement>()
+        .and_then(|p| p.in_dim)
+        .map_or((joined.dim().2, 1), |d| (d[0], d[1]));
+    joined
+        .into_shape_with_order((b, c0, h, w))
+        .map(CowArray::from)
+        .map_err(|e| SimError::layer(index, format!("pixel concatenation: {e}")))
+}
+
+/// A batch that is either a view of earlier data or computed for this layer.
+type Frames<'a> = CowArray<'a, i64, Ix4>;
+
+/// `x` with each image's values viewed as `(n, h, w)` (copied only if not row-major).
+fn regroup(x: Frames<'_>, shape: (usize, usize, usize, usize)) -> Result<Frames<'_>, ShapeError> {
+    if x.is_standard_layout() {
+        x.into_shape_with_order(shape)
+    } else {
+        x.as_standard_layout()
+            .into_owned()
+            .into_shape_with_order(shape)
+            .map(CowArray::from)
+    }
+}
+
+/// Each image's data viewed as `h × w` frames.
+fn reshape(index: usize, x: Frames<'_>, h: usize, w: usize) -> Result<Frames<'_>, SimError> {
+    let b = x.dim().0;
+    let n = x.len() / b.max(1);
+    if h * w == 0 || !n.is_multiple_of(h * w) {
+        return Err(SimError::layer(
+            index,
+            format!("cannot view {n} values as {h}x{w} frames"),
+        ));
+    }
+    regroup(x, (b, n / (h * w), h, w)).map_err(|e| SimError::layer(index, e.to_string()))
+}
+
+fn pooled<'a>(
+    node: &Node,
+    x: Frames<'a>,
+    opts: SimOptions,
+    spare: &mut Vec<Vec<i64>>,
+) -> Frames<'a> {
+    match node.pool {
+        Some(p) if p.size == [1, 1] && p.stride != [1, 1] => {
+            let (sh, sw) = (p.stride[0] as isize, p.stride[1] as isize);
+            CowArray::from(x.slice(s![.., .., ..;sh, ..;sw]).to_owned())
+        }
+        Some(p) if p.size != [1, 1] => {
+            let one_d = is_one_dimensional(node);
+            let (b, c, h, w) = x.dim();
+            let (oh, ow) = pooled_hw(h, w, &p, one_d);
+            let mut out = take(spare);
+            out.resize(b * c * oh * ow, 0);
+            for (xi, oi) in x
+                .outer_iter()
+                .zip(out.chunks_exact_mut((c * oh * ow).max(1)))
+            {
+                pool_into(xi, &p, one_d, opts.avg_pool_rounding, oi);
+            }
+            CowArray::from(Array4::from_shape_vec((b, c, oh, ow), out).expect("pooled shape"))
+        }
+        _ => x,
+    }
+}
+
+/// Everything before the operator: the data it reads.
+fn operator_input<'a>(
+    index: usize,
+    node: &Node,
+    input: ArrayView4<'a, i64>,
+    outputs: &'a [Array4<i64>],
+    opts: SimOptions,
+    spare: &mut Vec<Vec<i64>>,
+) -> Result<Frames<'a>, SimError> {
+    let gathered = gather(index, node, input, outputs)?;
+    let n = node.operands();
+    let c = gathered.dim().1;
+    if c % n != 0 {
+        return Err(SimError::layer(
+            index,
+            format!("{c} input channels cannot be split into {n} operands"),
+        ));
+    }
+    let mut ops: Vec<Frames<'a>> = if n == 1 {
+        vec![gathered]
+    } else {
+        (0..n)
+            .map(|i| {
+                let part = gathered.slice(s![.., i * c / n..(i + 1) * c / n, .., ..]);
+                CowArray::from(part.to_owned())
+            })
+            .collect()
+    };
+    if let Some(e) = node.eltwise.filter(|e| !e.pool_first && n > 1) {
+        ops = vec![CowArray::from(combine(e.op, &owned(ops)))];
+    }
+    let place = node.annex.get::<Placement>();
+    if let Some([top, bottom]) = place.map(|p| p.in_crop).filter(|c| *c != [0, 0]) {
+        let h = ops[0].dim().2;
+        let end = h
+            .checked_sub(bottom as usize)
+            .filter(|e| *e > top as usize)
+            .ok_or_else(|| SimError::layer(index, "`in_crop` removes every row"))?;
+        ops = ops
+            .into_iter()
+            .map(|o| CowArray::from(o.slice(s![.., .., top as usize..end, ..]).to_owned()))
+            .collect();
+    }
+    if let Some(d) = place.and_then(|p| p.in_dim) {
+        ops = ops
+            .into_iter()
+            .map(|o| reshape(index, o, d[0], d[1]))
+            .collect::<Result<_, _>>()?;
+    }
+    ops = ops
+        .into_iter()
+        .map(|o| pooled(node, o, opts, spare))
+        .collect();
+    let data = match node.eltwise.filter(|e| e.pool_first && n > 1) {
+        Some(e) => CowArray::from(combine(e.op, &owned(ops))),
+        None => ops.swap_remove(0),
+    };
+    if !node.flatten {
+        return Ok(data);
+    }
+    let b = data.dim().0;
+    let len = data.len() / b.max(1);
+    regroup(data, (b, len, 1, 1)).map_err(|e| SimError::layer(index, e.to_string()))
+}
+
+fn owned(ops: Vec<Frames<'_>>) -> Vec<Array4<i64>> {
+    ops.into_iter().map(|o| o.into_owned()).collect()
+}
+
+/// Correlation (through the shared engine), bias and output stage.
+fn multiply_accumulate(
+    index: usize,
+    node: &Node,
+    layer: &PreparedLayer,
+    mac: &Mac,
+    data: Frames<'_>,
+    ws: &mut Workspace,
+) -> Result<Array4<i64>, SimError> {
+    let kernel = mac.kernel();
+    let have = data.dim().1;
+    if have != kernel.inp {
+        return Err(SimError::layer(
+            index,
+            format!(
+                "the operator needs {} input channels, the data has {have}",
+                kernel.inp
+            ),
+        ));
+    }
+    let data = match mac {
+        Mac::Correlate { .. } => data,
+        Mac::Transposed { stride, .. } => {
+            let (b, c, h, w) = data.dim();
+            let mut y = Array4::zeros((
+                b,
+                c,
+                (h.max(1) - 1) * stride[0] + 1,
+                (w.max(1) - 1) * stride[1] + 1,
+            ));
+            let (sh, sw) = (stride[0] as isize, stride[1] as isize);
+            y.slice_mut(s![.., .., ..;sh, ..;sw]).assign(&data);
+            CowArray::from(y)
+        }
+    };
+    let Some(packed) = &layer.packed else {
+        return Err(SimError::layer(
+            index,
+            "the layer's weights were not prepared",
+        ));
+    };
+    let g = mac.geometry();
+    let (b, _, h, w) = data.dim();
+    let (ho, wo) = g.out_hw(h, w);
+    let bias = layer.bias.as_deref();
+    let headroom = headroom(bias, layer.total_shift);
+    let mut out = take(&mut ws.spare);
+    let (acc, _) = gemm::correlate(packed, &g, data.view(), headroom, &mut ws.gemm);
+    output_stage(
+        acc,
+        bias,
+        (kernel.out, ho * wo),
+        layer.total_shift,
+        node.activation,
+        layer.wide,
+        &mut out,
+    );
+    if !data.is_view() {
+        ws.recycle([data.into_owned()]);
+    }
+    Array4::from_shape_vec((b, kernel.out, ho, wo), out)
+        .map_err(|e| SimError::layer(index, e.to_string()))
+}
+
+fn batch_layer<'a>(
+    index: usize,
+    node: &Node,
+    layer: &PreparedLayer,
+    input: ArrayView4<'a, i64>,
+    outputs: &'a [Array4<i64>],
+    opts: SimOptions,
+    ws: &mut Workspace,
+) -> Result<Array4<i64>, SimError> {
+    let data = operator_input(index, node, input, outputs, opts, &mut ws.spare)?;
+    let output = match &layer.mac {
+        None => data.into_owned(),
+        Some(mac) => multiply_accumulate(index, node, layer, mac, data, ws)?,
+    };
+    let (h, w) = node.out_shape.dims.hw();
+    let (_, c, oh, ow) = output.dim();
+    if (c, oh, ow) != (node.out_shape.channels, h, w) {
+        return Err(SimError::layer(
+            index,
+            format!(
+                "computed output {:?} differs from the inferred shape {}",
+                (c, oh, ow),
+                node.out_shape
+            ),
+        ));
+    }
+    Ok(output)
+}
