@@ -78,21 +78,19 @@ fn bench_net(c: &mut Criterion, name: &str, folder: &str, yaml: &str, ckpt: &str
     });
     let images = shifted_copies(&input, 256);
     c.bench_function(&format!("sim {name} 256 images"), |b| {
-        b.iter(|| run_blocks(&prepared, black_box(&images)))
+        b.iter(|| run_blocks(&prepared, black_box(&images), SIM_BLOCK))
     });
     let pytorch = (folder == "mnist").then(pytorch_images_per_s).flatten();
     let one = rate(1, || {
         prepared.classify(&input, opts).unwrap();
     });
     report(&format!("{name}, batch 1, one thread"), one, macs, None);
-    let many = rate(images.len(), || run_blocks(&prepared, &images));
     let threads = rayon::current_num_threads();
-    report(
-        &format!("{name}, batch 256, {threads} threads"),
-        many,
-        macs,
-        pytorch,
-    );
+    for block in [1, 2, SIM_BLOCK, 16] {
+        let many = rate(images.len(), || run_blocks(&prepared, &images, block));
+        let what = format!("{name}, batch 256 in blocks of {block}, {threads} threads");
+        report(&what, many, macs, pytorch);
+    }
 }
 
 /// `n` different inputs: the sample with its values rotated by `i` (same range and shape).
@@ -103,8 +101,8 @@ fn shifted_copies(x: &Array3<i64>, n: usize) -> Vec<Array3<i64>> {
 }
 
 /// What `sim --evaluate` does: blocks of images on every thread.
-fn run_blocks(prepared: &Prepared<'_>, images: &[Array3<i64>]) {
-    images.par_chunks(SIM_BLOCK).for_each(|block| {
+fn run_blocks(prepared: &Prepared<'_>, images: &[Array3<i64>], block: usize) {
+    images.par_chunks(block).for_each(|block| {
         black_box(
             prepared
                 .classify_batch(block, SimOptions::default())

@@ -113,13 +113,14 @@ where
     F: Fn(&I) -> Result<Vec<S>, E> + Sync,
     E: Send,
 {
-    let one_by_one = |block: &[I]| block.iter().map(&predict).collect::<Result<Vec<_>, E>>();
-    evaluate_blocks(inputs, labels, classes, 1, one_by_one, progress)
+    let one = |block: &[I]| block.first().map_or(Ok(Vec::new()), &predict);
+    evaluate_blocks(inputs, labels, classes, 1, one, progress)
 }
 
 /// [`evaluate`] with a predictor that scores `block` inputs per call (the blocks run in
-/// parallel; the last one may be shorter). A failing block is scored again input by input,
-/// so that the error names the lowest failing sample.
+/// parallel; the last one may be shorter) and returns their scores one input after the other
+/// (`classes` each). A failing block is scored again input by input, so that the error names
+/// the lowest failing sample.
 pub fn evaluate_blocks<I, S, F, E>(
     inputs: &[I],
     labels: &[u8],
@@ -131,7 +132,7 @@ pub fn evaluate_blocks<I, S, F, E>(
 where
     I: Sync,
     S: PartialOrd + Copy + Send,
-    F: Fn(&[I]) -> Result<Vec<Vec<S>>, E> + Sync,
+    F: Fn(&[I]) -> Result<Vec<S>, E> + Sync,
     E: Send,
 {
     if inputs.len() != labels.len() {
@@ -165,7 +166,10 @@ where
             let scored: Vec<Option<Result<Vec<S>, E>>> = if first > failed.load(Ordering::Relaxed) {
                 chunk.iter().map(|_| None).collect()
             } else {
-                score_block(&predict, chunk).into_iter().map(Some).collect()
+                score_block(&predict, chunk, classes)
+                    .into_iter()
+                    .map(Some)
+                    .collect()
             };
             bar.inc(chunk.len() as u64);
             let outcomes: Vec<Outcome<E>> = scored
@@ -221,19 +225,21 @@ where
 }
 
 /// Scores of every input of `chunk`: one call for the block, or, when it fails (or gives
-/// the wrong number of score lists), one call per input.
-fn score_block<I, S, F, E>(predict: &F, chunk: &[I]) -> Vec<Result<Vec<S>, E>>
+/// the wrong number of scores), one call per input.
+fn score_block<I, S: Copy, F, E>(predict: &F, chunk: &[I], classes: usize) -> Vec<Result<Vec<S>, E>>
 where
-    F: Fn(&[I]) -> Result<Vec<Vec<S>>, E>,
+    F: Fn(&[I]) -> Result<Vec<S>, E>,
 {
     match predict(chunk) {
-        Ok(scores) if scores.len() == chunk.len() => scores.into_iter().map(Ok).collect(),
-        _ if chunk.len() > 1 => chunk
+        Ok(scores) if chunk.len() == 1 => vec![Ok(scores)],
+        Ok(scores) if scores.len() == chunk.len() * classes => {
+            scores.chunks(classes).map(|s| Ok(s.to_vec())).collect()
+        }
+        Err(e) if chunk.len() == 1 => vec![Err(e)],
+        _ => chunk
             .iter()
-            .flat_map(|x| score_block(predict, std::slice::from_ref(x)))
+            .flat_map(|x| score_block(predict, std::slice::from_ref(x), classes))
             .collect(),
-        Ok(scores) => vec![Ok(scores.into_iter().next().unwrap_or_default())],
-        Err(e) => vec![Err(e)],
     }
 }
 

@@ -14,7 +14,7 @@ pub mod gemm;
 
 pub use error::SimError;
 
-use ndarray::Array3;
+use ndarray::{Array2, Array3};
 
 /// Switches that change the simulated numbers.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -69,13 +69,21 @@ pub trait Simulator: Send + Sync {
             .ok_or_else(|| SimError::Input("the network has no layers".into()))
     }
 
-    /// The final layer's output for each of `inputs` (all of one shape), in order. Engines
-    /// that batch override it; the results equal [`Simulator::classify`] image by image.
+    /// The final layer's output for each of `inputs` (all of one shape), one row per input
+    /// (`[C,H,W]` flattened). Engines that batch override it; row `i` equals
+    /// [`Simulator::classify`] of input `i`.
     fn classify_batch(
         &self,
         inputs: &[Array3<i64>],
         opts: SimOptions,
-    ) -> Result<Vec<Array3<i64>>, SimError> {
-        inputs.iter().map(|x| self.classify(x, opts)).collect()
+    ) -> Result<Array2<i64>, SimError> {
+        let outs = inputs
+            .iter()
+            .map(|x| self.classify(x, opts))
+            .collect::<Result<Vec<_>, _>>()?;
+        let width = outs.first().map_or(0, |o| o.len());
+        let flat: Vec<i64> = outs.iter().flat_map(|o| o.iter().copied()).collect();
+        Array2::from_shape_vec((outs.len(), width), flat)
+            .map_err(|_| SimError::Input("outputs of different sizes in one batch".into()))
     }
 }

@@ -117,15 +117,12 @@ impl<'s> Padded<'s> {
         );
         let src = x.as_standard_layout();
         let src = src.as_slice().unwrap_or_default();
-        let max_abs = src
-            .iter()
-            .fold(0u64, |m, v| m.max(v.unsigned_abs()))
-            .min(i64::MAX as u64) as i64;
+        let max_abs = max_abs(src).min(i64::MAX as u64) as i64;
         let len = b * c * hp * wp;
         let data = if max_abs <= i64::from(i16::MAX) {
             narrow.clear();
             narrow.resize(len, 0);
-            copy_rows(src, (h, w), (hp, wp), g.pad_before, narrow, |v| v as i16);
+            copy_rows_narrow(src, (h, w), (hp, wp), g.pad_before, narrow);
             let d: &'s Vec<i16> = narrow;
             Data::Narrow(d)
         } else {
@@ -158,7 +155,28 @@ impl<'s> Padded<'s> {
     }
 }
 
+avx2_dispatch! {
+    /// The largest magnitude in `src`.
+    fn max_abs(src: &[i64]) -> u64 {
+        src.iter().fold(0u64, |m, v| m.max(v.unsigned_abs()))
+    }
+}
+
+avx2_dispatch! {
+    /// [`copy_rows`] into i16 (every value fits).
+    fn copy_rows_narrow(
+        src: &[i64],
+        hw: (usize, usize),
+        padded: (usize, usize),
+        pad_before: [usize; 2],
+        dst: &mut [i16],
+    ) {
+        copy_rows(src, hw, padded, pad_before, dst, |v| v as i16);
+    }
+}
+
 /// Copy every `h × w` plane of `src` into the `hp × wp` planes of `dst` at `pad_before`.
+#[inline(always)]
 fn copy_rows<T: Copy>(
     src: &[i64],
     (h, w): (usize, usize),
@@ -270,7 +288,13 @@ avx2_dispatch! {
                 let run = obase[valid - 1] == obase[0] + valid - 1;
                 for (r, acc) in tile.iter().enumerate().take(rows) {
                     let row = (block * MR + r) * at.hw;
-                    if run {
+                    if run && valid == NR {
+                        // A fixed-size copy (no call into memcpy).
+                        let dst: &mut [i32; NR] = (&mut out[obase[0] + row..][..NR])
+                            .try_into()
+                            .expect("NR values");
+                        *dst = *acc;
+                    } else if run {
                         out[obase[0] + row..][..valid].copy_from_slice(&acc[..valid]);
                     } else {
                         for j in 0..valid {

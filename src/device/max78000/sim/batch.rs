@@ -32,11 +32,23 @@ impl Workspace {
     }
 }
 
-/// An empty buffer, reused when one is spare.
-fn take(spare: &mut Vec<Vec<i64>>) -> Vec<i64> {
-    let mut v = spare.pop().unwrap_or_default();
-    v.clear();
-    v
+/// An empty buffer with room for `len` values: the smallest spare one that is large enough
+/// (a smaller one would be copied when it grows), or a new one.
+fn take(spare: &mut Vec<Vec<i64>>, len: usize) -> Vec<i64> {
+    let fit = spare
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| v.capacity() >= len)
+        .min_by_key(|(_, v)| v.capacity())
+        .map(|(i, _)| i);
+    match fit {
+        Some(i) => {
+            let mut v = spare.swap_remove(i);
+            v.clear();
+            v
+        }
+        None => Vec::with_capacity(len),
+    }
 }
 
 /// Run every layer on the batch `input`; every layer's output, in order.
@@ -160,7 +172,7 @@ fn pooled<'a>(
             let one_d = is_one_dimensional(node);
             let (b, c, h, w) = x.dim();
             let (oh, ow) = pooled_hw(h, w, &p, one_d);
-            let mut out = take(spare);
+            let mut out = take(spare, b * c * oh * ow);
             out.resize(b * c * oh * ow, 0);
             for (xi, oi) in x
                 .outer_iter()
@@ -289,7 +301,7 @@ fn multiply_accumulate(
     let (ho, wo) = g.out_hw(h, w);
     let bias = layer.bias.as_deref();
     let headroom = headroom(bias, layer.total_shift);
-    let mut out = take(&mut ws.spare);
+    let mut out = take(&mut ws.spare, b * kernel.out * ho * wo);
     let (acc, _) = gemm::correlate(packed, &g, data.view(), headroom, &mut ws.gemm);
     output_stage(
         acc,

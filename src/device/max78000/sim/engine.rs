@@ -7,7 +7,7 @@ use super::layer::run_layer;
 use super::prepare::{PreparedLayer, prepare};
 use super::{LayerTrace, SimError, SimOptions, SimResult, Simulator};
 use crate::ir::Graph;
-use ndarray::{Array3, Array4, Axis, stack};
+use ndarray::{Array2, Array3, Array4, Axis, stack};
 use std::cell::RefCell;
 
 thread_local! {
@@ -106,21 +106,22 @@ impl Simulator for Prepared<'_> {
         &self,
         inputs: &[Array3<i64>],
         opts: SimOptions,
-    ) -> Result<Vec<Array3<i64>>, SimError> {
+    ) -> Result<Array2<i64>, SimError> {
         if inputs.is_empty() {
-            return Ok(Vec::new());
+            return Ok(Array2::zeros((0, 0)));
         }
         let views: Vec<_> = inputs.iter().map(|x| x.view()).collect();
         let batch = stack(Axis(0), &views)
             .map_err(|e| SimError::Input(format!("a batch of differently shaped inputs: {e}")))?;
         with_workspace(|ws| {
-            let outputs = run_batch(&self.graph.nodes, &self.layers, batch.view(), opts, ws)?;
-            let last = outputs
-                .last()
-                .map(|l| l.outer_iter().map(|o| o.to_owned()).collect())
-                .ok_or_else(|| SimError::Input("the network has no layers".into()));
+            let mut outputs = run_batch(&self.graph.nodes, &self.layers, batch.view(), opts, ws)?;
+            let last = outputs.pop();
             ws.recycle(outputs);
-            last
+            let last = last.ok_or_else(|| SimError::Input("the network has no layers".into()))?;
+            let (b, c, h, w) = last.dim();
+            let last = last.as_standard_layout().into_owned();
+            last.into_shape_with_order((b, c * h * w))
+                .map_err(|e| SimError::Input(e.to_string()))
         })
     }
 }
