@@ -88,36 +88,38 @@ fn bad_samples_are_refused() {
     );
 }
 
-/// The reference MNIST checkpoint on the bundled 2,000-image test split, through the
-/// simulator: izer's own example network, so the accuracy must be high (≥ 98 %).
-#[test]
-fn evaluate_reference_mnist_on_bundled_data() {
-    let Some((y, c, _)) = mnist() else { return };
-    let dir = tempfile::tempdir().unwrap();
-    let pred = dir.path().join("pred.npy");
+/// `sim --evaluate --json` of the MNIST reference network with `extra` flags, writing the
+/// predictions to `pred`: the JSON report and the predictions.
+fn evaluate(extra: &[&str], pred: &std::path::Path) -> Option<(serde_json::Value, Vec<i64>)> {
+    let (y, c, _) = mnist()?;
     let out = qtool()
-        .args([
-            "sim",
-            "-q",
-            "--device",
-            "max78000",
-            "--evaluate",
-            "--json",
-            "-n",
-        ])
+        .args(["sim", "-q", "--device", "max78000", "--evaluate", "--json"])
+        .args(extra)
+        .arg("-n")
         .arg(&y)
         .arg("-c")
         .arg(&c)
         .arg("--predictions")
-        .arg(&pred)
+        .arg(pred)
         .output()
         .unwrap();
     let v = common::success_json(&out);
+    let p = qtool::io::npy::read_i64(pred).unwrap();
+    assert_eq!(p.shape(), &[2000]);
+    Some((v, p.iter().copied().collect()))
+}
+
+/// The reference MNIST checkpoint on the bundled 2,000-image test split, through the
+/// simulator: izer's own example network, so the accuracy must be high (≥ 98 %).
+#[test]
+fn evaluate_reference_mnist_on_bundled_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((v, p)) = evaluate(&[], &dir.path().join("pred.npy")) else {
+        return;
+    };
     assert_eq!(v["samples"], 2000);
     assert!(v["top1"].as_f64().unwrap() >= 98.0, "{v}");
     assert!(v["images_per_s"].as_f64().unwrap() > 0.0);
-    let p = qtool::io::npy::read_i64(&pred).unwrap();
-    assert_eq!(p.shape(), &[2000]);
     assert!(p.iter().all(|c| (0..10).contains(c)));
 }
 
@@ -129,28 +131,8 @@ fn evaluate_gives_the_same_predictions_on_any_thread_count() {
     let dir = tempfile::tempdir().unwrap();
     let run = |threads: &str| {
         let pred = dir.path().join(format!("pred{threads}.npy"));
-        let out = qtool()
-            .args([
-                "sim",
-                "-q",
-                "--evaluate",
-                "--json",
-                "--threads",
-                threads,
-                "-n",
-            ])
-            .arg(&y)
-            .arg("-c")
-            .arg(&c)
-            .arg("--predictions")
-            .arg(&pred)
-            .output()
-            .unwrap();
-        let v = common::success_json(&out);
-        (
-            v["top1"].as_f64().unwrap(),
-            qtool::io::npy::read_i64(&pred).unwrap(),
-        )
+        let (v, p) = evaluate(&["--threads", threads], &pred).expect("reference present");
+        (v["top1"].as_f64().unwrap(), p)
     };
     let (top1_one, one) = run("1");
     let (top1_two, two) = run("2");

@@ -56,6 +56,21 @@ impl Rng {
         }
     }
 
+    /// A uniform index in `0..n`. Panics if `n == 0`.
+    pub fn below_usize(&mut self, n: usize) -> usize {
+        self.below(n as u64) as usize
+    }
+
+    /// A uniform integer in `lo..=hi`. Panics if `lo > hi`.
+    pub fn range_i64(&mut self, lo: i64, hi: i64) -> i64 {
+        assert!(lo <= hi, "Rng::range_i64({lo}, {hi})");
+        let span = hi.abs_diff(lo);
+        if span == u64::MAX {
+            return self.next_u64() as i64;
+        }
+        lo.wrapping_add(self.below(span + 1) as i64)
+    }
+
     /// A fair coin.
     pub fn coin(&mut self) -> bool {
         self.next_u64() >> 63 == 1

@@ -1,28 +1,8 @@
 //! Every path against a naive i64 correlation on random shapes, widths and batches.
 
 use super::*;
+use crate::data::rng::Rng;
 use ndarray::Array4;
-
-/// A small deterministic generator (xorshift64*).
-struct Gen(u64);
-
-impl Gen {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    /// Uniform in `[-bound, bound]`.
-    fn signed(&mut self, bound: i64) -> i64 {
-        (self.next() % (2 * bound as u64 + 1)) as i64 - bound
-    }
-}
 
 fn naive(w: &[i32], m: usize, g: &Geometry, x: &Array4<i64>) -> Vec<i64> {
     let (b, c, h, wd) = x.dim();
@@ -56,32 +36,36 @@ fn naive(w: &[i32], m: usize, g: &Geometry, x: &Array4<i64>) -> Vec<i64> {
 }
 
 fn random_case(
-    r: &mut Gen,
+    r: &mut Rng,
     w_bound: i64,
     x_bound: i64,
 ) -> (Vec<i32>, usize, Geometry, Array4<i64>) {
-    let (kh, kw) = [(1, 1), (3, 3), (3, 1), (2, 2), (5, 1), (1, 3)][r.below(6)];
-    let pad = |r: &mut Gen| [r.below(3), r.below(3)];
+    let (kh, kw) = [(1, 1), (3, 3), (3, 1), (2, 2), (5, 1), (1, 3)][r.below_usize(6)];
+    let pad = |r: &mut Rng| [r.below_usize(3), r.below_usize(3)];
     let g = Geometry {
         kh,
         kw,
         pad_before: pad(r),
         pad_after: pad(r),
-        stride: [1 + r.below(2), 1 + r.below(2)],
-        dilation: [1 + r.below(2), 1 + r.below(2)],
+        stride: [1 + r.below_usize(2), 1 + r.below_usize(2)],
+        dilation: [1 + r.below_usize(2), 1 + r.below_usize(2)],
     };
-    let (b, c, m) = (1 + r.below(4), 1 + r.below(9), 1 + r.below(14));
-    let (h, w) = (3 + r.below(20), 1 + r.below(20));
+    let (b, c, m) = (
+        1 + r.below_usize(4),
+        1 + r.below_usize(9),
+        1 + r.below_usize(14),
+    );
+    let (h, w) = (3 + r.below_usize(20), 1 + r.below_usize(20));
     let weights: Vec<i32> = (0..m * c * kh * kw)
-        .map(|_| r.signed(w_bound) as i32)
+        .map(|_| r.range_i64(-w_bound, w_bound) as i32)
         .collect();
-    let x = Array4::from_shape_fn((b, c, h, w), |_| r.signed(x_bound));
+    let x = Array4::from_shape_fn((b, c, h, w), |_| r.range_i64(-x_bound, x_bound));
     (weights, m, g, x)
 }
 
 #[test]
 fn every_path_equals_a_naive_correlation() {
-    let mut r = Gen(0x9e37_79b9_7f4a_7c15);
+    let mut r = Rng::new(0x9e37_79b9_7f4a_7c15);
     for case in 0..300 {
         // 1-, 2-, 4- and 8-bit weights, int8 data; now and then wider operands.
         let w_bound = [1, 2, 8, 128, 2047][case % 5];
@@ -124,7 +108,7 @@ fn sums_that_could_overflow_i32_run_wide() {
 
 #[test]
 fn int8_layers_take_the_fast_path() {
-    let mut r = Gen(7);
+    let mut r = Rng::new(7);
     let (w, m, g, x) = random_case(&mut r, 128, 128);
     let k = x.dim().1 * g.kh * g.kw;
     let packed = PackedWeights::new(m, k, w);

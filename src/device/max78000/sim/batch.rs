@@ -7,6 +7,9 @@
 use super::SimError;
 use super::SimOptions;
 use super::eltwise::combine;
+use super::layer::{
+    check_channels, check_operands, check_output, crop_end, joined_frame, unreadable,
+};
 use super::pool::{pool_into, pooled_hw};
 use super::prepare::{Mac, PreparedLayer};
 use super::requant::{headroom, output_stage};
@@ -83,17 +86,24 @@ fn gather<'a>(
         Source::Node(i) => outputs
             .get(*i)
             .map(|o| o.view())
-            .ok_or_else(|| SimError::layer(index, format!("reads layer {i}, which has not run"))),
-        Source::Buffer(name) => Err(SimError::layer(
-            index,
-            format!("data buffer `{name}` inputs are not simulated"),
-        )),
+            .ok_or_else(|| unreadable(index, s)),
+        Source::Buffer(_) => Err(unreadable(index, s)),
     };
     let parts = node
         .inputs
         .iter()
         .map(fetch)
         .collect::<Result<Vec<_>, _>>()?;
+    join(index, node, parts)
+}
+
+/// A layer's operands joined: one source as it is, equally sized frames stacked along the
+/// channels, others concatenated pixel by pixel into the layer's `in_dim` frame.
+pub(super) fn join<'a>(
+    index: usize,
+    node: &Node,
+    parts: Vec<ArrayView4<'a, i64>>,
+) -> Result<Frames<'a>, SimError> {
     if parts.len() == 1 {
         return Ok(CowArray::from(parts[0]));
     }
@@ -118,11 +128,7 @@ fn gather<'a>(
     let views: Vec<_> = flat.iter().map(|f| f.view()).collect();
     let joined = concatenate(Axis(2), &views)
         .map_err(|e| SimError::layer(index, format!("pixel concatenation: {e}")))?;
-    let (h, w) = node
-        .annex
-        .get::<Placement>()
-        .and_then(|p| p.in_dim)
-        .map_or((joined.dim().2, 1), |d| (d[0], d[1]));
+    let (h, w) = joined_frame(node, joined.dim().2);
     joined
         .into_shape_with_order((b, c0, h, w))
         .map(CowArray::from)
@@ -130,7 +136,7 @@ fn gather<'a>(
 }
 
 /// A batch that is either a view of earlier data or computed for this layer.
-type Frames<'a> = CowArray<'a, i64, Ix4>;
+pub(super) type Frames<'a> = CowArray<'a, i64, Ix4>;
 
 /// `x` with each image's values viewed as `(n, h, w)` (copied only if not row-major).
 fn regroup(x: Frames<'_>, shape: (usize, usize, usize, usize)) -> Result<Frames<'_>, ShapeError> {
@@ -198,12 +204,7 @@ fn operator_input<'a>(
     let gathered = gather(index, node, input, outputs)?;
     let n = node.operands();
     let c = gathered.dim().1;
-    if c % n != 0 {
-        return Err(SimError::layer(
-            index,
-            format!("{c} input channels cannot be split into {n} operands"),
-        ));
-    }
+    check_operands(index, c, n)?;
     let mut ops: Vec<Frames<'a>> = if n == 1 {
         vec![gathered]
     } else {
@@ -219,11 +220,7 @@ fn operator_input<'a>(
     }
     let place = node.annex.get::<Placement>();
     if let Some([top, bottom]) = place.map(|p| p.in_crop).filter(|c| *c != [0, 0]) {
-        let h = ops[0].dim().2;
-        let end = h
-            .checked_sub(bottom as usize)
-            .filter(|e| *e > top as usize)
-            .ok_or_else(|| SimError::layer(index, "`in_crop` removes every row"))?;
+        let end = crop_end(index, ops[0].dim().2, top, bottom)?;
         ops = ops
             .into_iter()
             .map(|o| CowArray::from(o.slice(s![.., .., top as usize..end, ..]).to_owned()))
@@ -265,16 +262,7 @@ fn multiply_accumulate(
     ws: &mut Workspace,
 ) -> Result<Array4<i64>, SimError> {
     let kernel = mac.kernel();
-    let have = data.dim().1;
-    if have != kernel.inp {
-        return Err(SimError::layer(
-            index,
-            format!(
-                "the operator needs {} input channels, the data has {have}",
-                kernel.inp
-            ),
-        ));
-    }
+    check_channels(index, data.dim().1, kernel.inp)?;
     let data = match mac {
         Mac::Correlate { .. } => data,
         Mac::Transposed { stride, .. } => {
@@ -333,17 +321,7 @@ fn batch_layer<'a>(
         None => data.into_owned(),
         Some(mac) => multiply_accumulate(index, node, layer, mac, data, ws)?,
     };
-    let (h, w) = node.out_shape.dims.hw();
     let (_, c, oh, ow) = output.dim();
-    if (c, oh, ow) != (node.out_shape.channels, h, w) {
-        return Err(SimError::layer(
-            index,
-            format!(
-                "computed output {:?} differs from the inferred shape {}",
-                (c, oh, ow),
-                node.out_shape
-            ),
-        ));
-    }
+    check_output(index, node, (c, oh, ow))?;
     Ok(output)
 }

@@ -4,6 +4,7 @@
 //! pooling, activations, shifts and 32-bit outputs: identical outputs for every layer.
 
 use super::{Prepared, SimOptions, Simulator};
+use crate::data::rng::Rng;
 use crate::device::max78000::{OutputWidth, Placement};
 use crate::ir::{
     Activation, Annex, Conv, Eltwise, EltwiseOp, Graph, Node, Op, Pool, PoolKind, Shape, Source,
@@ -11,78 +12,65 @@ use crate::ir::{
 };
 use ndarray::{Array1, Array3, ArrayD, Axis, IxDyn, stack};
 
-struct Gen(u64);
-
-impl Gen {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn range(&mut self, lo: i64, hi: i64) -> i64 {
-        lo + (self.next() % (hi - lo + 1) as u64) as i64
-    }
-
-    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
-        items[self.below(items.len())]
-    }
+fn pick<T: Copy>(r: &mut Rng, items: &[T]) -> T {
+    items[r.below_usize(items.len())]
 }
 
-fn random_pool(r: &mut Gen, one_d: bool) -> Option<Pool> {
-    if r.below(2) == 0 {
+fn random_pool(r: &mut Rng, one_d: bool) -> Option<Pool> {
+    if r.below_usize(2) == 0 {
         return None;
     }
-    let size = if r.below(4) == 0 { 1 } else { 2 + r.below(2) };
-    let stride = 1 + r.below(3);
+    let size = if r.below_usize(4) == 0 {
+        1
+    } else {
+        2 + r.below_usize(2)
+    };
+    let stride = 1 + r.below_usize(3);
     // izer's pooled-size rule holds for dilated windows of size 2 only.
     let dil = if one_d || size != 2 {
         1
     } else {
-        1 + r.below(2)
+        1 + r.below_usize(2)
     };
     Some(Pool {
-        kind: r.pick(&[PoolKind::Max, PoolKind::Avg]),
+        kind: pick(r, &[PoolKind::Max, PoolKind::Avg]),
         size: if one_d { [size, 1] } else { [size, size] },
         stride: if one_d { [stride, 1] } else { [stride, stride] },
         dilation: [dil, dil],
     })
 }
 
-fn random_conv(r: &mut Gen, out: usize, kernel: [usize; 2]) -> Conv {
+fn random_conv(r: &mut Rng, out: usize, kernel: [usize; 2]) -> Conv {
     Conv {
         out_channels: out,
         kernel,
-        stride: [1 + r.below(2), 1 + r.below(2)],
-        pad: [r.below(3), r.below(3)],
-        dilation: [1 + r.below(2), 1 + r.below(2)],
+        stride: [1 + r.below_usize(2), 1 + r.below_usize(2)],
+        pad: [r.below_usize(3), r.below_usize(3)],
+        dilation: [1 + r.below_usize(2), 1 + r.below_usize(2)],
         output_pad: 0,
         groups: 1,
     }
 }
 
 /// Integer weights and bias of `node` at a random width, a random shift and activation.
-fn quantize_randomly(r: &mut Gen, node: &mut Node) {
+fn quantize_randomly(r: &mut Rng, node: &mut Node) {
     let Some(shape) = node.weight_shape() else {
         return;
     };
-    let bits = r.pick(&[1u8, 2, 4, 8]);
+    let bits = pick(r, &[1u8, 2, 4, 8]);
     let (lo, hi) = if bits == 1 {
         (-1, 0)
     } else {
         (-(1 << (bits - 1)), (1 << (bits - 1)) - 1)
     };
     let n: usize = shape.iter().product();
-    let w: Vec<f32> = (0..n).map(|_| r.range(lo, hi) as f32).collect();
+    let w: Vec<f32> = (0..n).map(|_| r.range_i64(lo, hi) as f32).collect();
     node.weights = Some(ArrayD::from_shape_vec(IxDyn(&shape), w).expect("shape"));
     let out = node.out_shape.channels;
-    if r.below(3) > 0 {
-        node.bias = Some(Array1::from_shape_fn(out, |_| r.range(-128, 127) as f32));
+    if r.below_usize(3) > 0 {
+        node.bias = Some(Array1::from_shape_fn(out, |_| {
+            r.range_i64(-128, 127) as f32
+        }));
     }
     node.quant.weight_bits = Some(match bits {
         1 => WeightBits::B1,
@@ -90,25 +78,25 @@ fn quantize_randomly(r: &mut Gen, node: &mut Node) {
         4 => WeightBits::B4,
         _ => WeightBits::B8,
     });
-    node.quant.output_shift = Some(r.range(-3, 3) as i32);
+    node.quant.output_shift = Some(r.range_i64(-3, 3) as i32);
 }
 
 /// One random layer reading the input (and, for element-wise layers, a passthrough of it);
 /// `None` when the drawn geometry has no output.
-fn random_graph(r: &mut Gen) -> Option<Graph> {
-    let c = 1 + r.below(6);
-    let kind = r.below(6);
+fn random_graph(r: &mut Rng) -> Option<Graph> {
+    let c = 1 + r.below_usize(6);
+    let kind = r.below_usize(6);
     let input = if kind == 1 {
-        Shape::d1(c, 6 + r.below(20))
+        Shape::d1(c, 6 + r.below_usize(20))
     } else {
-        Shape::d2(c, 4 + r.below(12), 4 + r.below(12))
+        Shape::d2(c, 4 + r.below_usize(12), 4 + r.below_usize(12))
     };
     let mut nodes = Vec::new();
     let mut sources = vec![Source::Input];
-    let out = 1 + r.below(13);
+    let out = 1 + r.below_usize(13);
     let (op, in_shape, pool) = match kind {
         0 => {
-            let k = r.pick(&[[1, 1], [3, 3], [2, 2], [3, 1]]);
+            let k = pick(r, &[[1, 1], [3, 3], [2, 2], [3, 1]]);
             (
                 Op::Conv2d(random_conv(r, out, k)),
                 input,
@@ -116,7 +104,7 @@ fn random_graph(r: &mut Gen) -> Option<Graph> {
             )
         }
         1 => {
-            let k = 1 + r.below(9);
+            let k = 1 + r.below_usize(9);
             let mut conv = random_conv(r, out, [k, 1]);
             conv.stride[1] = 1;
             (Op::Conv1d(conv), input, random_pool(r, true))
@@ -144,7 +132,7 @@ fn random_graph(r: &mut Gen) -> Option<Graph> {
             infer_node(0, &mut through).expect("passthrough");
             nodes.push(through);
             sources = vec![Source::Input, Source::Node(0)];
-            let k = r.pick(&[[1, 1], [3, 3]]);
+            let k = pick(r, &[[1, 1], [3, 3]]);
             (
                 Op::Conv2d(random_conv(r, out, k)),
                 input,
@@ -157,21 +145,24 @@ fn random_graph(r: &mut Gen) -> Option<Graph> {
     node.flatten = matches!(op, Op::Linear { .. });
     if sources.len() > 1 {
         node.eltwise = Some(Eltwise {
-            op: r.pick(&[
-                EltwiseOp::Add,
-                EltwiseOp::Sub,
-                EltwiseOp::Or,
-                EltwiseOp::Xor,
-            ]),
+            op: pick(
+                r,
+                &[
+                    EltwiseOp::Add,
+                    EltwiseOp::Sub,
+                    EltwiseOp::Or,
+                    EltwiseOp::Xor,
+                ],
+            ),
             operands: 2,
-            pool_first: r.below(2) == 0,
+            pool_first: r.below_usize(2) == 0,
         });
     }
-    let wide = node.op.name() != "passthrough" && r.below(5) == 0;
+    let wide = node.op.name() != "passthrough" && r.below_usize(5) == 0;
     node.activation = if wide {
         Activation::None
     } else {
-        r.pick(&[Activation::None, Activation::Relu, Activation::Abs])
+        pick(r, &[Activation::None, Activation::Relu, Activation::Abs])
     };
     if wide {
         node.annex = Annex::new(Placement {
@@ -188,7 +179,7 @@ fn random_graph(r: &mut Gen) -> Option<Graph> {
 
 #[test]
 fn the_batch_path_equals_the_reference_on_random_layers() {
-    let mut r = Gen(0x5eed_1234_abcd_ef01);
+    let mut r = Rng::new(0x5eed_1234_abcd_ef01);
     let mut ran = 0;
     while ran < 400 {
         let Some(graph) = random_graph(&mut r) else {
@@ -203,7 +194,7 @@ fn the_batch_path_equals_the_reference_on_random_layers() {
             graph.input.dims.hw().1,
         );
         let images: Vec<Array3<i64>> = (0..3)
-            .map(|_| Array3::from_shape_fn((c, h, w), |_| r.range(-128, 127)))
+            .map(|_| Array3::from_shape_fn((c, h, w), |_| r.range_i64(-128, 127)))
             .collect();
         let reference: Vec<_> = images
             .iter()

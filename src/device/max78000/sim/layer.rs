@@ -1,8 +1,12 @@
 //! One layer, step by step as the hardware (and izer's simulation) does it: gather inputs,
 //! split operands, element-wise (pool-last), crop, reshape, pool, element-wise (pool-first),
-//! flatten, multiply-accumulate with bias, shift/round, saturate, activate.
+//! flatten, multiply-accumulate with bias, shift/round, saturate, activate — one image at a
+//! time in i64, the reference the batch path ([`super::batch`]) is tested against and the
+//! source of `--log-intermediate` traces. The input checks and error texts both paths give
+//! live here; joining operands is the batch path's [`super::batch::join`].
 
 use super::SimOptions;
+use super::batch::join;
 use super::conv::correlate;
 use super::conv::zero_stuff;
 use super::eltwise::combine;
@@ -12,7 +16,7 @@ use super::requant::{clamp_activate, shift_round};
 use super::{LayerTrace, SimError};
 use crate::device::max78000::Placement;
 use crate::ir::{Node, Source, is_one_dimensional};
-use ndarray::{Array3, Axis, concatenate, s};
+use ndarray::{Array3, Axis, s};
 
 fn gather(
     index: usize,
@@ -23,13 +27,8 @@ fn gather(
     let fetch = |s: &Source| -> Result<Array3<i64>, SimError> {
         match s {
             Source::Input => Ok(input.clone()),
-            Source::Node(i) => outputs.get(*i).cloned().ok_or_else(|| {
-                SimError::layer(index, format!("reads layer {i}, which has not run"))
-            }),
-            Source::Buffer(name) => Err(SimError::layer(
-                index,
-                format!("data buffer `{name}` inputs are not simulated"),
-            )),
+            Source::Node(i) => outputs.get(*i).cloned().ok_or_else(|| unreadable(index, s)),
+            Source::Buffer(_) => Err(unreadable(index, s)),
         }
     };
     let parts = node
@@ -37,35 +36,11 @@ fn gather(
         .iter()
         .map(fetch)
         .collect::<Result<Vec<_>, _>>()?;
-    if parts.len() == 1 {
-        return Ok(parts.into_iter().next().unwrap_or_default());
-    }
-    let dims = |a: &Array3<i64>| (a.dim().1, a.dim().2);
-    if parts.iter().all(|p| dims(p) == dims(&parts[0])) {
-        let views: Vec<_> = parts.iter().map(|p| p.view()).collect();
-        return concatenate(Axis(0), &views).map_err(|e| SimError::layer(index, e.to_string()));
-    }
-    // Pixel concatenation: each source flattened per channel, joined along the pixel axis.
-    let c0 = parts[0].dim().0;
-    let flat: Vec<_> = parts
+    let views: Vec<_> = parts
         .iter()
-        .map(|p| {
-            p.to_shape((p.dim().0, p.dim().1 * p.dim().2))
-                .map(|v| v.to_owned())
-        })
-        .collect::<Result<_, _>>()
-        .map_err(|e| SimError::layer(index, e.to_string()))?;
-    let views: Vec<_> = flat.iter().map(|f| f.view()).collect();
-    let joined = concatenate(Axis(1), &views)
-        .map_err(|e| SimError::layer(index, format!("pixel concatenation: {e}")))?;
-    let (h, w) = node
-        .annex
-        .get::<Placement>()
-        .and_then(|p| p.in_dim)
-        .map_or((joined.dim().1, 1), |d| (d[0], d[1]));
-    joined
-        .into_shape_with_order((c0, h, w))
-        .map_err(|e| SimError::layer(index, format!("pixel concatenation: {e}")))
+        .map(|p| p.view().insert_axis(Axis(0)))
+        .collect();
+    join(index, node, views).map(|f| f.into_owned().index_axis_move(Axis(0), 0))
 }
 
 fn reshape(index: usize, x: Array3<i64>, h: usize, w: usize) -> Result<Array3<i64>, SimError> {
@@ -104,12 +79,7 @@ pub fn run_layer(
     let gathered = gather(index, node, input, outputs)?;
     let n = node.operands();
     let c = gathered.dim().0;
-    if c % n != 0 {
-        return Err(SimError::layer(
-            index,
-            format!("{c} input channels cannot be split into {n} operands"),
-        ));
-    }
+    check_operands(index, c, n)?;
     let mut ops: Vec<Array3<i64>> = (0..n)
         .map(|i| {
             gathered
@@ -123,11 +93,7 @@ pub fn run_layer(
     }
     let place = node.annex.get::<Placement>();
     if let Some([top, bottom]) = place.map(|p| p.in_crop).filter(|c| *c != [0, 0]) {
-        let h = ops[0].dim().1;
-        let end = h
-            .checked_sub(bottom as usize)
-            .filter(|e| *e > top as usize)
-            .ok_or_else(|| SimError::layer(index, "`in_crop` removes every row"))?;
+        let end = crop_end(index, ops[0].dim().1, top, bottom)?;
         ops = ops
             .into_iter()
             .map(|o| o.slice(s![.., top as usize..end, ..]).to_owned())
@@ -192,17 +158,7 @@ pub fn run_layer(
             (Some(acc), out)
         }
     };
-    let (h, w) = node.out_shape.dims.hw();
-    if output.dim() != (node.out_shape.channels, h, w) {
-        return Err(SimError::layer(
-            index,
-            format!(
-                "computed output {:?} differs from the inferred shape {}",
-                output.dim(),
-                node.out_shape
-            ),
-        ));
-    }
+    check_output(index, node, output.dim())?;
     let t = op_input.map(|op_input| LayerTrace {
         input: gathered,
         pooled: pooled_data,
@@ -213,7 +169,62 @@ pub fn run_layer(
     Ok((output, t))
 }
 
-fn check_channels(index: usize, have: usize, need: usize) -> Result<(), SimError> {
+/// Why input `s` of layer `index` cannot be read.
+pub(super) fn unreadable(index: usize, s: &Source) -> SimError {
+    let what = match s {
+        Source::Node(i) => format!("reads layer {i}, which has not run"),
+        Source::Buffer(name) => format!("data buffer `{name}` inputs are not simulated"),
+        Source::Input => "cannot read the input".to_string(),
+    };
+    SimError::layer(index, what)
+}
+
+/// Height and width of a pixel concatenation of `pixels` values per channel: the layer's
+/// `in_dim`, or one column.
+pub(super) fn joined_frame(node: &Node, pixels: usize) -> (usize, usize) {
+    node.annex
+        .get::<Placement>()
+        .and_then(|p| p.in_dim)
+        .map_or((pixels, 1), |d| (d[0], d[1]))
+}
+
+pub(super) fn check_operands(index: usize, channels: usize, n: usize) -> Result<(), SimError> {
+    if channels.is_multiple_of(n) {
+        return Ok(());
+    }
+    Err(SimError::layer(
+        index,
+        format!("{channels} input channels cannot be split into {n} operands"),
+    ))
+}
+
+/// The row after the last one `in_crop` keeps of `h` rows.
+pub(super) fn crop_end(index: usize, h: usize, top: u32, bottom: u32) -> Result<usize, SimError> {
+    h.checked_sub(bottom as usize)
+        .filter(|e| *e > top as usize)
+        .ok_or_else(|| SimError::layer(index, "`in_crop` removes every row"))
+}
+
+/// The computed `[C,H,W]` must be the shape inference gave the node.
+pub(super) fn check_output(
+    index: usize,
+    node: &Node,
+    dim: (usize, usize, usize),
+) -> Result<(), SimError> {
+    let (h, w) = node.out_shape.dims.hw();
+    if dim == (node.out_shape.channels, h, w) {
+        return Ok(());
+    }
+    Err(SimError::layer(
+        index,
+        format!(
+            "computed output {dim:?} differs from the inferred shape {}",
+            node.out_shape
+        ),
+    ))
+}
+
+pub(super) fn check_channels(index: usize, have: usize, need: usize) -> Result<(), SimError> {
     if have == need {
         Ok(())
     } else {
