@@ -15,6 +15,7 @@
 //!
 //! Nothing outside those folders names the device.
 
+pub mod gti;
 pub mod max78000;
 mod options;
 mod registry;

@@ -11,6 +11,7 @@
 //! quantization, that device's description.
 
 mod clip;
+pub mod gti;
 pub mod max78000;
 pub mod policy;
 pub mod ste;

@@ -1,0 +1,22 @@
+//! GTI Lightspeeur quantization arithmetic (`../shared/specs/gti.md` §2–3): the chip's
+//! rounding, the per-sub-layer shift, the weight quantizers of every coefficient mask with
+//! their per-kernel statistics, bias quantization, the capped 5/10-bit ReLU, the input pixel
+//! mapping, ReLU-cap calibration and the gain editing of fusion. Widths are GTI's own
+//! (1, 2, 3, 5, 8, 12-bit masks; 12- to 20-bit integers), checked against the chip table of
+//! `crate::device::gti`.
+//!
+//! Pure functions on float32 slices, as GTI's MDKs compute them; the fake-quantization
+//! stages for training and the integer engine build on them. Must not build trainable
+//! models or write files.
+
+pub mod activation;
+pub mod calibrate;
+pub mod gain;
+pub mod rounding;
+pub mod weights;
+
+pub use activation::{CODES_5BIT, CODES_10BIT, TEN_BIT_LAST_CAP, pixel_code, quantized_relu};
+pub use calibrate::{CapTracker, percentile};
+pub use gain::{CapTarget, Gains, gains, host_compensation};
+pub use rounding::{chip_round, on_grid, shift};
+pub use weights::{CodeRounding, quantize_bias, quantize_weights};
