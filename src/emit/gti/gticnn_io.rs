@@ -2,45 +2,23 @@
 //! from its chip network: the input tensor of the first major layer, and one output tensor per
 //! observed sub-layer (`learning`), per `last_layer_out` major layer, or for the last one.
 
-use crate::netdesc::gti::MajorLayer;
-use serde::Serialize;
-
-/// One tensor of a `GTICNN` entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CnnInput {
-    pub format: &'static str,
-    pub prefilter: &'static str,
-    /// `[H, W, C]`.
-    pub shape: [usize; 3],
-}
-
-/// One output tensor of a `GTICNN` entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CnnOutput {
-    pub format: &'static str,
-    pub postfilter: &'static str,
-    /// `[H, W, C, tile², bytes]`.
-    pub shape: [usize; 5],
-    #[serde(rename = "layer scaledown")]
-    pub layer_scaledown: i32,
-    pub upsampling: u8,
-}
+use crate::netdesc::gti::{MajorLayer, TensorIn, TensorOut};
 
 /// The chip's input: the first major layer's size and channels.
-pub fn cnn_inputs(layers: &[MajorLayer]) -> Vec<CnnInput> {
+pub fn cnn_inputs(layers: &[MajorLayer]) -> Vec<TensorIn> {
     layers
         .first()
-        .map(|l| CnnInput {
-            format: "byte",
-            prefilter: "interlace_tile_encode",
-            shape: [l.image_size, l.image_size, l.input_channels],
+        .map(|l| TensorIn {
+            format: "byte".into(),
+            prefilter: "interlace_tile_encode".into(),
+            shape: vec![l.image_size, l.image_size, l.input_channels],
         })
         .into_iter()
         .collect()
 }
 
 /// The chip's outputs; `cascade_middle` for a chip that feeds another chip of a cascade.
-pub fn cnn_outputs(layers: &[MajorLayer], cascade_middle: bool) -> Vec<CnnOutput> {
+pub fn cnn_outputs(layers: &[MajorLayer], cascade_middle: bool) -> Vec<TensorOut> {
     let mut outputs = Vec::new();
     for (i, l) in layers.iter().enumerate() {
         let mut t = Tensor::of(l, cascade_middle);
@@ -92,8 +70,8 @@ struct Tensor {
     format: &'static str,
     postfilter: &'static str,
     bytes_per_tile: usize,
-    scaledown: i32,
-    upsampling: u8,
+    scaledown: i64,
+    upsampling: i64,
 }
 
 impl Tensor {
@@ -121,11 +99,11 @@ impl Tensor {
         }
     }
 
-    fn output(self) -> CnnOutput {
-        CnnOutput {
-            format: self.format,
-            postfilter: self.postfilter,
-            shape: [
+    fn output(self) -> TensorOut {
+        TensorOut {
+            format: self.format.into(),
+            postfilter: self.postfilter.into(),
+            shape: vec![
                 self.h,
                 self.h,
                 self.c,
@@ -172,10 +150,8 @@ mod tests {
         let out = cnn_outputs(&[layer(224, 64, 2), vgg_last], false);
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].shape, [7, 7, 512, 49, 32768]);
-        assert_eq!(
-            (out[0].postfilter, out[0].layer_scaledown),
-            ("fc77_decode", 3)
-        );
+        assert_eq!(out[0].postfilter, "fc77_decode");
+        assert_eq!(out[0].layer_scaledown, 3);
         let gnetdet = cnn_outputs(&[layer(14, 256, 1)], false);
         assert_eq!(gnetdet[0].shape, [14, 14, 256, 196, 32768]);
         assert_eq!(gnetdet[0].postfilter, "interlace_tile_decode");
@@ -195,10 +171,8 @@ mod tests {
             ..layer(28, 64, 1)
         };
         let out = cnn_outputs(&[up], false);
-        assert_eq!(
-            (out[0].shape, out[0].upsampling),
-            ([56, 56, 64, 196, 131072], 1)
-        );
+        assert_eq!(out[0].shape, [56, 56, 64, 196, 131072]);
+        assert_eq!(out[0].upsampling, 1);
         assert_eq!(cnn_inputs(&[layer(224, 3, 2)])[0].shape, [224, 224, 3]);
         assert_eq!(
             cnn_outputs(&[layer(14, 256, 1)], true)[0].layer_scaledown,
