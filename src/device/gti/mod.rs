@@ -1,11 +1,13 @@
 //! Gyrfalcon Lightspeeur 2801 / 2803 / 5801 (`../shared/specs/gti.md`): the chips' limits as
-//! data and their coefficient-memory accounting. The rest of the device (its `Target`, the
-//! chip and full-model JSON, limit checks, the integer engine, the emitters) builds on these.
+//! data, their coefficient-memory accounting and the limit checks of a chip network. The rest
+//! of the device (its `Target`, the integer engine, the emitters' files) builds on these.
 //!
 //! Must not know other devices.
 
 pub mod budget;
+pub mod check;
 pub mod chip;
 
 pub use budget::{BudgetLayer, effective_filters};
+pub use check::{Location, Violation, check_chip_network};
 pub use chip::{Chip, ChipLimits, CoefWidths, MaskBits};
