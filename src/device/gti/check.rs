@@ -8,10 +8,11 @@
 //! Choices where the spec is open (written down in the README): a major layer's size must
 //! be one of the chip's layer sizes (the first one included); channel counts are multiples
 //! of 16 up to 1024 (the 5801 also 4 and 8; a first layer may read 3 channels, 4 on the
-//! 2803/5801); 10-bit output is refused on the 2801; a cascade (`ChipNumber` > 1) is not
-//! split here yet, so the layer count is checked against one chip.
+//! 2803/5801); 10-bit output is refused on the 2801. A cascade (`ChipNumber` > 1) is split
+//! ([`super::cascade`]) and each chip's share is held to one chip's layer count and budget.
 
 use super::budget::{BudgetLayer, effective_filters};
+use super::cascade::split;
 use super::chip::{Chip, MaskBits};
 use crate::netdesc::gti::{ChipNetwork, MajorLayer};
 use std::fmt;
@@ -20,6 +21,8 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Location {
     Model,
+    /// 1-based chip of a cascade.
+    Chip(usize),
     /// 1-based major layer.
     Major(usize),
     /// 1-based major layer and sub-layer.
@@ -30,6 +33,7 @@ impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Location::Model => write!(f, "model"),
+            Location::Chip(k) => write!(f, "chip {k} of the cascade"),
             Location::Major(m) => write!(f, "major layer {m}"),
             Location::Sub(m, s) => write!(f, "major layer {m} sub-layer {s}"),
         }
@@ -79,12 +83,39 @@ pub fn check_chip_network(net: &ChipNetwork, chip: Chip) -> Vec<Violation> {
         }
     }
     check_outputs(net, chip, &mut f);
-    check_budget(net, chip, &mut f);
+    let chips = net.model.first().and_then(|m| m.chip_number).unwrap_or(1) as usize;
+    if chips <= 1 {
+        check_capacity(&net.layer, chip, Location::Model, &mut f);
+        return f.0;
+    }
+    match split(&net.layer, chip, chips) {
+        Ok(pieces) => {
+            for (k, p) in pieces.iter().enumerate() {
+                check_capacity(
+                    &net.layer[p.layers.clone()],
+                    chip,
+                    Location::Chip(k + 1),
+                    &mut f,
+                );
+            }
+        }
+        Err(why) => f.add(Location::Model, "ChipNumber", why, format!("{chips} chips")),
+    }
     f.0
 }
 
-fn check_model(net: &ChipNetwork, chip: Chip, f: &mut Findings) {
+/// What one chip holds: its major-layer count and coefficient budget.
+fn check_capacity(layers: &[MajorLayer], chip: Chip, at: Location, f: &mut Findings) {
     let limits = chip.limits();
+    if layers.is_empty() || layers.len() > limits.max_major_layers {
+        let what = format!("{} major layers", layers.len());
+        let limit = format!("1 to {} on the {chip}", limits.max_major_layers);
+        f.add(at, "layer", what, limit);
+    }
+    check_budget(layers, chip, at, f);
+}
+
+fn check_model(net: &ChipNetwork, chip: Chip, f: &mut Findings) {
     match net.model.as_slice() {
         [m] => {
             if m.chip_type != chip.number() {
@@ -109,11 +140,6 @@ fn check_model(net: &ChipNetwork, chip: Chip, f: &mut Findings) {
             let what = format!("{} model entries", list.len());
             f.add(Location::Model, "model", what, "exactly one");
         }
-    }
-    if net.layer.is_empty() || net.layer.len() > limits.max_major_layers {
-        let what = format!("{} major layers", net.layer.len());
-        let limit = format!("1 to {} on the {chip}", limits.max_major_layers);
-        f.add(Location::Model, "layer", what, limit);
     }
 }
 
@@ -308,12 +334,11 @@ fn check_outputs(net: &ChipNetwork, chip: Chip, f: &mut Findings) {
     }
 }
 
-fn check_budget(net: &ChipNetwork, chip: Chip, f: &mut Findings) {
+fn check_budget(layers: &[MajorLayer], chip: Chip, at: Location, f: &mut Findings) {
     let Some(budget) = chip.limits().filter_budget else {
         return;
     };
-    let layers: Vec<BudgetLayer> = net
-        .layer
+    let layers: Vec<BudgetLayer> = layers
         .iter()
         .filter_map(|l| {
             Some(BudgetLayer {
@@ -328,7 +353,7 @@ fn check_budget(net: &ChipNetwork, chip: Chip, f: &mut Findings) {
     if used >= budget {
         let what = format!("{used} effective filters");
         f.add(
-            Location::Model,
+            at,
             "coef_bits",
             what,
             format!("below {budget} on the {chip}"),

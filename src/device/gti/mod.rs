@@ -5,9 +5,11 @@
 //! Must not know other devices.
 
 pub mod budget;
+pub mod cascade;
 pub mod check;
 pub mod chip;
 
 pub use budget::{BudgetLayer, effective_filters};
+pub use cascade::{Piece, coefficient_counts, piece_networks, split};
 pub use check::{Location, Violation, check_chip_network};
 pub use chip::{Chip, ChipLimits, CoefWidths, MaskBits};

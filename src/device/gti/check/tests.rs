@@ -201,3 +201,40 @@ fn lists_chip_type_and_budget() {
         "model: coef_bits: 3080960 effective filters (below 489216 on the 5801)"
     );
 }
+
+#[test]
+fn a_cascade_is_split_and_each_chip_checked() {
+    // Example 1 plus three 8-bit layers (131072 + 262144 + 262144 effective filters) needs
+    // two 5801s: major layers 1–4 on the first (448608), 5 on the second.
+    let mut n = net(EXAMPLE_1);
+    let base = n.layer[2].clone();
+    let extra = [(28, 256, true), (14, 512, true), (7, 512, false)];
+    for (k, (size, input, pooling)) in extra.into_iter().enumerate() {
+        let mut l = base.clone();
+        l.major_layer = 4 + k as u32;
+        l.image_size = size;
+        l.input_channels = input;
+        l.output_channels = 512;
+        l.sublayer_number = 1;
+        l.scaling = None;
+        l.coef_bits = 8;
+        l.pooling = Some(pooling);
+        n.layer.push(l);
+    }
+    n.model[0].major_layer_number = Some(6);
+    let v = check_chip_network(&n, Chip::C5801);
+    assert_eq!(v.len(), 1, "{v:#?}");
+    assert!(
+        v[0].to_string().starts_with("model: coef_bits:"),
+        "{}",
+        v[0]
+    );
+    n.model[0].chip_number = Some(2);
+    assert_eq!(check_chip_network(&n, Chip::C5801), []);
+    n.model[0].chip_number = Some(9);
+    let s = only(n, Chip::C5801, |_| {});
+    assert_eq!(
+        s,
+        "model: ChipNumber: 6 major layers cannot fill 9 chips (at least one each) (9 chips)"
+    );
+}
