@@ -125,23 +125,7 @@ mod tests {
     use super::*;
 
     fn layer(i: usize, o: usize, n: usize, mask: u8) -> MajorLayer {
-        MajorLayer {
-            major_layer: 1,
-            image_size: 56,
-            input_channels: i,
-            output_channels: o,
-            sublayer_number: n,
-            coef_bits: mask,
-            scaling: None,
-            pooling: None,
-            learning: None,
-            last_layer_out: None,
-            depth_enable: None,
-            one_coef: None,
-            upsample_enable: None,
-            ten_bits_enable: None,
-            resnet_shortcut_start_layers: None,
-        }
+        MajorLayer::new(1, 56, (i, o), n, mask)
     }
 
     #[test]

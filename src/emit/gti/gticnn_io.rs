@@ -121,23 +121,7 @@ mod tests {
     use super::*;
 
     fn layer(image_size: usize, channels: usize, subs: usize) -> MajorLayer {
-        MajorLayer {
-            major_layer: 1,
-            image_size,
-            input_channels: channels,
-            output_channels: channels,
-            sublayer_number: subs,
-            coef_bits: 3,
-            scaling: None,
-            pooling: None,
-            learning: None,
-            last_layer_out: None,
-            depth_enable: None,
-            one_coef: None,
-            upsample_enable: None,
-            ten_bits_enable: None,
-            resnet_shortcut_start_layers: None,
-        }
+        MajorLayer::new(1, image_size, (channels, channels), subs, 3)
     }
 
     /// gti.md §5 vector 21.

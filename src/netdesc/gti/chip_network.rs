@@ -3,6 +3,7 @@
 //! not know are refused; qtool's own training extras live under `"qtool"`, which the
 //! emitters leave out.
 
+use super::GtiJson;
 use serde::{Deserialize, Serialize};
 
 /// A whole chip network file.
@@ -56,6 +57,33 @@ pub struct MajorLayer {
 }
 
 impl MajorLayer {
+    /// A major layer with only the required keys (1-based `major_layer`).
+    pub fn new(
+        major_layer: u32,
+        image_size: usize,
+        (input_channels, output_channels): (usize, usize),
+        sublayer_number: usize,
+        coef_bits: u8,
+    ) -> Self {
+        MajorLayer {
+            major_layer,
+            image_size,
+            input_channels,
+            output_channels,
+            sublayer_number,
+            coef_bits,
+            scaling: None,
+            pooling: None,
+            learning: None,
+            last_layer_out: None,
+            depth_enable: None,
+            one_coef: None,
+            upsample_enable: None,
+            ten_bits_enable: None,
+            resnet_shortcut_start_layers: None,
+        }
+    }
+
     pub fn pooling(&self) -> bool {
         self.pooling.unwrap_or(false)
     }
@@ -115,33 +143,20 @@ pub struct ModelEntry {
     pub activation_bit_mode: Option<u8>,
 }
 
-impl ChipNetwork {
-    /// Parse a chip network file's text (`serde_json`'s message names line and column).
-    pub fn from_json(text: &str) -> Result<Self, serde_json::Error> {
-        serde_json::from_str(text)
-    }
-
-    /// The file as GTI's tools read it (without qtool's extras), pretty-printed.
-    pub fn to_chip_json(&self) -> String {
-        let chip = ChipNetwork {
+impl GtiJson for ChipNetwork {
+    fn without_extras(&self) -> Self {
+        ChipNetwork {
             qtool: None,
             ..self.clone()
-        };
-        serde_json::to_string_pretty(&chip).expect("plain data serializes") + "\n"
-    }
-
-    /// The file with qtool's extras.
-    pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).expect("plain data serializes") + "\n"
+        }
     }
 }
 
+/// The spec's chip network examples (tests here and in `device::gti`).
 #[cfg(test)]
-mod tests {
-    use super::*;
-
+pub(crate) mod examples {
     /// gti.md §4.1 example 1.
-    pub const EXAMPLE_1: &str = r#"{
+    pub(crate) const EXAMPLE_1: &str = r#"{
   "layer": [
     {"major_layer": 1, "image_size": 224, "input_channels": 3,   "output_channels": 64,
      "sublayer_number": 2, "coef_bits": 3, "scaling": [12, 11], "pooling": true,
@@ -157,7 +172,7 @@ mod tests {
 }"#;
 
     /// gti.md §4.1 example 2.
-    pub const EXAMPLE_2: &str = r#"{
+    pub(crate) const EXAMPLE_2: &str = r#"{
   "layer": [
     {"major_layer": 1, "image_size": 224, "input_channels": 3, "output_channels": 32,
      "sublayer_number": 1, "coef_bits": 12, "scaling": [11], "pooling": true},
@@ -174,6 +189,12 @@ mod tests {
   ],
   "model": [{"ChipType": 2803, "MajorLayerNumber": 5, "SamplingMethod": 1}]
 }"#;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::examples::{EXAMPLE_1, EXAMPLE_2};
+    use super::*;
 
     #[test]
     fn examples_round_trip_byte_identical() {
@@ -201,7 +222,7 @@ mod tests {
         let mut net = ChipNetwork::from_json(EXAMPLE_1).unwrap();
         net.qtool = Some(serde_json::json!({"names": ["conv1"]}));
         assert!(net.to_json().contains("\"qtool\""));
-        assert!(!net.to_chip_json().contains("qtool"));
+        assert!(!net.to_gti_json().contains("qtool"));
         let back = ChipNetwork::from_json(&net.to_json()).unwrap();
         assert_eq!(back, net);
     }

@@ -3,6 +3,7 @@
 //! GTI's key names (spaces included). Unknown keys are refused; `null` values and absent
 //! keys are kept apart, so a file reads back and writes out the same.
 
+use super::GtiJson;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -151,24 +152,12 @@ pub struct TensorOut {
     pub upsampling: i64,
 }
 
-impl FullModel {
-    /// Parse a full-model file's text (`serde_json`'s message names line and column).
-    pub fn from_json(text: &str) -> Result<Self, serde_json::Error> {
-        serde_json::from_str(text)
-    }
-
-    /// The file as GTI's tools read it (without qtool's extras), pretty-printed.
-    pub fn to_gti_json(&self) -> String {
-        let plain = FullModel {
+impl GtiJson for FullModel {
+    fn without_extras(&self) -> Self {
+        FullModel {
             qtool: None,
             ..self.clone()
-        };
-        serde_json::to_string_pretty(&plain).expect("plain data serializes") + "\n"
-    }
-
-    /// The file with qtool's extras.
-    pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).expect("plain data serializes") + "\n"
+        }
     }
 }
 

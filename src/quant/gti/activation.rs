@@ -27,15 +27,7 @@ pub fn pixel_code(x: u8) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Equal within 1e-5 relative (the spec prints its numbers with more digits than f32).
-    fn close(a: &[f32], b: &[f64]) {
-        assert_eq!(a.len(), b.len());
-        for (x, y) in a.iter().zip(b) {
-            let x = f64::from(*x);
-            assert!((x - y).abs() <= 1e-5 * y.abs().max(1.0), "{a:?} vs {b:?}");
-        }
-    }
+    use crate::quant::gti::assert_close as close;
 
     /// gti.md §5 vector 2.
     #[test]

@@ -59,16 +59,8 @@ mod tests {
     use super::*;
     use crate::fuse::fold_batchnorm;
     use crate::ir::{BatchNorm, Conv, Graph, Node, Op, Shape, Source, infer_node};
+    use crate::quant::gti::assert_close as close;
     use ndarray::{ArrayD, IxDyn, arr1};
-
-    /// Equal within 1e-5 relative (the spec prints its numbers with more digits than f32).
-    fn close(a: &[f32], b: &[f64]) {
-        assert_eq!(a.len(), b.len());
-        for (x, y) in a.iter().zip(b) {
-            let x = f64::from(*x);
-            assert!((x - y).abs() <= 1e-5 * y.abs().max(1.0), "{a:?} vs {b:?}");
-        }
-    }
 
     /// gti.md §5 vector 18: batch-norm folding, gain editing and FC compensation, checked on
     /// one input pixel through the float and the fused network.

@@ -20,3 +20,13 @@ pub use calibrate::{CapTracker, percentile};
 pub use gain::{CapTarget, Gains, gains, host_compensation};
 pub use rounding::{chip_round, on_grid, shift};
 pub use weights::{CodeRounding, quantize_bias, quantize_weights};
+
+/// Equal within 1e-5 relative (gti.md prints its numbers with more digits than f32 has).
+#[cfg(test)]
+pub(crate) fn assert_close(a: &[f32], b: &[f64]) {
+    assert_eq!(a.len(), b.len());
+    for (x, y) in a.iter().zip(b) {
+        let x = f64::from(*x);
+        assert!((x - y).abs() <= 1e-5 * y.abs().max(1.0), "{a:?} vs {b:?}");
+    }
+}

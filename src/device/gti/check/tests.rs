@@ -2,31 +2,8 @@
 
 use super::*;
 
-/// gti.md §4.1 example 1 (5801) and example 2 (2803), both valid.
-const EXAMPLE_1: &str = r#"{"layer": [
- {"major_layer": 1, "image_size": 224, "input_channels": 3, "output_channels": 64,
-  "sublayer_number": 2, "coef_bits": 3, "scaling": [12, 11], "pooling": true},
- {"major_layer": 2, "image_size": 112, "input_channels": 64, "output_channels": 128,
-  "sublayer_number": 2, "coef_bits": 3, "scaling": [11, 11], "pooling": true,
-  "last_layer_out": true},
- {"major_layer": 3, "image_size": 56, "input_channels": 128, "output_channels": 256,
-  "sublayer_number": 3, "coef_bits": 1, "scaling": [10, 10, 9], "pooling": true}],
- "model": [{"ChipType": 5801, "MajorLayerNumber": 3, "SamplingMethod": 0}]}"#;
-
-const EXAMPLE_2: &str = r#"{"layer": [
- {"major_layer": 1, "image_size": 224, "input_channels": 3, "output_channels": 32,
-  "sublayer_number": 1, "coef_bits": 12, "scaling": [11], "pooling": true},
- {"major_layer": 2, "image_size": 112, "input_channels": 32, "output_channels": 64,
-  "sublayer_number": 2, "coef_bits": 12, "scaling": [10, 11], "pooling": true,
-  "depth_enable": true, "one_coef": [0, 1]},
- {"major_layer": 3, "image_size": 56, "input_channels": 64, "output_channels": 64,
-  "sublayer_number": 4, "coef_bits": 2, "scaling": [9, 9, 10, 10], "pooling": true,
-  "resnet_shortcut_start_layers": [1, 3], "learning": true},
- {"major_layer": 4, "image_size": 28, "input_channels": 64, "output_channels": 64,
-  "sublayer_number": 1, "coef_bits": 5, "scaling": [11], "upsample_enable": true},
- {"major_layer": 5, "image_size": 56, "input_channels": 64, "output_channels": 32,
-  "sublayer_number": 1, "coef_bits": 12, "scaling": [8], "ten_bits_enable": true}],
- "model": [{"ChipType": 2803, "MajorLayerNumber": 5, "SamplingMethod": 1}]}"#;
+use crate::netdesc::gti::GtiJson;
+use crate::netdesc::gti::chip_network::examples::{EXAMPLE_1, EXAMPLE_2};
 
 fn net(text: &str) -> ChipNetwork {
     ChipNetwork::from_json(text).unwrap()
