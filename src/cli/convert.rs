@@ -168,7 +168,7 @@ fn izer_options(a: &ConvertArgs) -> Result<IzerOptions> {
 }
 
 pub fn run(a: &ConvertArgs, ctx: &super::Context) -> Result<ExitCode> {
-    let target = ctx.target(&a.net.device.device)?;
+    let target = ctx.target(&a.net.device)?;
     let out = match (&a.out, &a.test_dir) {
         (Some(o), _) => o.clone(),
         (None, Some(t)) => match &a.prefix {

@@ -28,7 +28,7 @@ pub struct FuseArgs {
 
 pub fn run(a: &FuseArgs, ctx: &super::Context) -> Result<ExitCode> {
     let folded = fuse(&FuseJob {
-        target: ctx.target(&a.device.device)?,
+        target: ctx.target(&a.device)?,
         network: a.network.clone(),
         checkpoint: a.checkpoint.clone(),
         out: a.out.clone(),

@@ -49,7 +49,7 @@ fn parse_shape(s: &str) -> Result<Shape> {
 }
 
 pub fn run(a: &InspectArgs, ctx: &super::Context) -> Result<ExitCode> {
-    let target = ctx.target(&a.device.device)?;
+    let target = ctx.target(&a.device)?;
     let req = LoadRequest {
         network: a.network.clone(),
         checkpoint: a.checkpoint.clone(),

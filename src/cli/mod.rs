@@ -75,8 +75,11 @@ pub struct Context<'a> {
 
 impl Context<'_> {
     /// The target named by `--device`.
-    fn target(&self, name: &str) -> anyhow::Result<Arc<dyn Target>> {
-        Ok(self.registry.get(name)?)
+    /// The device of `--device` (and `--chip`, for a device family).
+    fn target(&self, flag: &args::DeviceFlag) -> anyhow::Result<Arc<dyn Target>> {
+        Ok(self
+            .registry
+            .get_variant(&flag.device, flag.chip.as_deref())?)
     }
 }
 

@@ -55,7 +55,7 @@ pub struct QuantizeArgs {
 }
 
 pub fn run(a: &QuantizeArgs, ctx: &super::Context) -> Result<ExitCode> {
-    let target = ctx.target(&a.device.device)?;
+    let target = ctx.target(&a.device)?;
     if !(a.scale.is_finite() && a.scale > 0.0) {
         return Err(anyhow!("--scale {}: must be a positive number", a.scale));
     }

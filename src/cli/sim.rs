@@ -55,7 +55,7 @@ pub struct SimArgs {
 
 /// `--evaluate`: the test split through the simulator.
 fn evaluate(a: &SimArgs, ctx: &super::Context) -> Result<ExitCode> {
-    let target = ctx.target(&a.net.device.device)?;
+    let target = ctx.target(&a.net.device)?;
     let job = SimEvalJob {
         network: a.net.network.clone(),
         checkpoint: a.net.checkpoint.clone(),
@@ -94,7 +94,7 @@ pub fn run(a: &SimArgs, ctx: &super::Context) -> Result<ExitCode> {
     if a.evaluate {
         return evaluate(a, ctx);
     }
-    let target = ctx.target(&a.net.device.device)?;
+    let target = ctx.target(&a.net.device)?;
     let Some(input) = &a.input else {
         bail!("--input is required")
     };

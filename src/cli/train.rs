@@ -194,7 +194,7 @@ fn epoch_line(r: &EpochRecord, epochs: usize) -> String {
 
 pub fn run_train(a: &TrainArgs, ctx: &super::Context) -> Result<ExitCode> {
     let quiet = ctx.quiet;
-    let target = ctx.target(&a.device.device)?;
+    let target = ctx.target(&a.device)?;
     let recipe = a.recipe().map_err(|e| anyhow!(e))?;
     let out_dir = a.out.clone().unwrap_or_else(|| default_run_dir(&a.network));
     let job = TrainJob {
@@ -269,7 +269,7 @@ pub struct EvalArgs {
 
 pub fn run_eval(a: &EvalArgs, ctx: &super::Context) -> Result<ExitCode> {
     let job = EvalJob {
-        target: ctx.target(&a.device.device)?,
+        target: ctx.target(&a.device)?,
         network: a.network.clone(),
         checkpoint: a.checkpoint.clone(),
         data: a.data.source(),

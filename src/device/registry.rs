@@ -4,7 +4,7 @@
 //! lookup by name. A test or an embedding program may add its own target with
 //! [`Registry::with`]. Must not know what a device does.
 
-use super::Target;
+use super::{Target, TargetError};
 use std::sync::Arc;
 use thiserror::Error;
 
@@ -28,7 +28,10 @@ impl Registry {
     /// The devices qtool ships.
     pub fn builtin() -> Self {
         Registry {
-            targets: vec![Arc::new(super::max78000::Max78000Target)],
+            targets: vec![
+                Arc::new(super::max78000::Max78000Target),
+                Arc::new(super::gti::GtiTarget::default()),
+            ],
         }
     }
 
@@ -53,6 +56,17 @@ impl Registry {
     }
 
     /// Names of the registered devices, in registration order.
+    /// The target `name` names, specialised to `variant` (`--chip`) when its device has
+    /// variants; a variant the device does not take is an error.
+    pub fn get_variant(
+        &self,
+        name: &str,
+        variant: Option<&str>,
+    ) -> Result<Arc<dyn Target>, TargetError> {
+        let target = self.get(name).map_err(TargetError::device)?;
+        Ok(target.with_variant(variant)?.unwrap_or(target))
+    }
+
     pub fn names(&self) -> Vec<&'static str> {
         self.targets.iter().map(|t| t.name()).collect()
     }

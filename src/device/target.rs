@@ -210,6 +210,18 @@ pub trait Target: fmt::Debug + Send + Sync {
     }
 
     /// Refuse tool options this device cannot honour together, before any work is done.
+    /// This device specialised to `variant` (`--chip`): `Ok(None)` keeps it as registered.
+    /// Devices without variants refuse one.
+    fn with_variant(&self, variant: Option<&str>) -> Result<Option<Arc<dyn Target>>, TargetError> {
+        match variant {
+            None => Ok(None),
+            Some(v) => Err(TargetError::message(format!(
+                "--chip {v}: the {} has no chip variants",
+                self.name()
+            ))),
+        }
+    }
+
     fn check_options(&self, _izer: &IzerOptions) -> Result<(), TargetError> {
         Ok(())
     }

@@ -7,8 +7,8 @@
 //! README records): every chip takes as many consecutive major layers as its major-layer
 //! count and coefficient budget allow, leaving at least one for each chip after it.
 
-use super::budget::BudgetLayer;
-use super::chip::{Chip, MaskBits};
+use super::budget::effective_filters as effective;
+use super::chip::Chip;
 use crate::netdesc::gti::{ChipNetwork, MajorLayer};
 use std::ops::Range;
 
@@ -33,18 +33,6 @@ pub fn coefficient_counts(l: &MajorLayer) -> (u64, u64) {
         l.sublayer_number as u64,
     );
     (9 * (i * o + n.saturating_sub(1) * o * o), o * n)
-}
-
-fn effective(l: &MajorLayer) -> u64 {
-    MaskBits::new(l.coef_bits).map_or(0, |mask| {
-        BudgetLayer {
-            input_channels: l.input_channels as u64,
-            output_channels: l.output_channels as u64,
-            sublayers: l.sublayer_number as u64,
-            mask,
-        }
-        .effective_filters()
-    })
 }
 
 /// Split `layers` over `chips` chips; `Err` says why they do not fit.

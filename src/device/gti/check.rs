@@ -11,7 +11,7 @@
 //! 2803/5801); 10-bit output is refused on the 2801. A cascade (`ChipNumber` > 1) is split
 //! ([`super::cascade`]) and each chip's share is held to one chip's layer count and budget.
 
-use super::budget::{BudgetLayer, effective_filters};
+use super::budget::total_effective_filters;
 use super::cascade::split;
 use super::chip::{Chip, MaskBits};
 use crate::netdesc::gti::{ChipNetwork, MajorLayer};
@@ -338,18 +338,7 @@ fn check_budget(layers: &[MajorLayer], chip: Chip, at: Location, f: &mut Finding
     let Some(budget) = chip.limits().filter_budget else {
         return;
     };
-    let layers: Vec<BudgetLayer> = layers
-        .iter()
-        .filter_map(|l| {
-            Some(BudgetLayer {
-                input_channels: l.input_channels as u64,
-                output_channels: l.output_channels as u64,
-                sublayers: l.sublayer_number as u64,
-                mask: MaskBits::new(l.coef_bits)?,
-            })
-        })
-        .collect();
-    let used = effective_filters(&layers);
+    let used = total_effective_filters(layers);
     if used >= budget {
         let what = format!("{used} effective filters");
         f.add(
