@@ -1,7 +1,9 @@
-//! Back ends that write deployable text (C headers and sources) from a placed graph.
+//! Back ends that write deployable files: `max78000/` the SDK's C headers and sources from a
+//! placed graph, `gti/` the host FC `.bin` files and the `GTICNN` tensors of GTI's full model.
 //!
 //! Owns file formats only: every number written comes from `device` (allocation, memory
-//! images, addresses). Must not decide placement or compute network arithmetic.
+//! images, addresses) or from the description it formats. Must not decide placement or
+//! compute network arithmetic.
 
 pub mod gti;
 pub mod max78000;
