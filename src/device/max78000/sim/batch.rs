@@ -7,16 +7,16 @@
 use super::SimError;
 use super::SimOptions;
 use super::eltwise::combine;
-use super::layer::{
-    check_channels, check_operands, check_output, crop_end, joined_frame, unreadable,
-};
 use super::pool::{pool_into, pooled_hw};
 use super::prepare::{Mac, PreparedLayer};
 use super::requant::{headroom, output_stage};
+use super::steps::{
+    Frames, check_channels, check_operands, check_output, crop_end, join, unreadable,
+};
 use crate::device::max78000::Placement;
 use crate::ir::{Node, Source, is_one_dimensional};
 use crate::sim::gemm;
-use ndarray::{Array4, ArrayView4, Axis, CowArray, Ix4, ShapeError, concatenate, s};
+use ndarray::{Array4, ArrayView4, CowArray, ShapeError, s};
 
 /// Buffers one thread reuses from batch to batch: the engine's scratch and spare activation
 /// buffers (layer outputs handed back with [`Workspace::recycle`]).
@@ -96,47 +96,6 @@ fn gather<'a>(
         .collect::<Result<Vec<_>, _>>()?;
     join(index, node, parts)
 }
-
-/// A layer's operands joined: one source as it is, equally sized frames stacked along the
-/// channels, others concatenated pixel by pixel into the layer's `in_dim` frame.
-pub(super) fn join<'a>(
-    index: usize,
-    node: &Node,
-    parts: Vec<ArrayView4<'a, i64>>,
-) -> Result<Frames<'a>, SimError> {
-    if parts.len() == 1 {
-        return Ok(CowArray::from(parts[0]));
-    }
-    let hw = |a: &ArrayView4<i64>| (a.dim().2, a.dim().3);
-    if parts.iter().all(|p| hw(p) == hw(&parts[0])) {
-        return concatenate(Axis(1), &parts)
-            .map(CowArray::from)
-            .map_err(|e| SimError::layer(index, e.to_string()));
-    }
-    // Pixel concatenation: each source flattened per channel, joined along the pixel axis.
-    let (b, c0) = (parts[0].dim().0, parts[0].dim().1);
-    let flat = parts
-        .iter()
-        .map(|p| {
-            let (b, c, h, w) = p.dim();
-            p.as_standard_layout()
-                .into_owned()
-                .into_shape_with_order((b, c, h * w))
-        })
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| SimError::layer(index, e.to_string()))?;
-    let views: Vec<_> = flat.iter().map(|f| f.view()).collect();
-    let joined = concatenate(Axis(2), &views)
-        .map_err(|e| SimError::layer(index, format!("pixel concatenation: {e}")))?;
-    let (h, w) = joined_frame(node, joined.dim().2);
-    joined
-        .into_shape_with_order((b, c0, h, w))
-        .map(CowArray::from)
-        .map_err(|e| SimError::layer(index, format!("pixel concatenation: {e}")))
-}
-
-/// A batch that is either a view of earlier data or computed for this layer.
-pub(super) type Frames<'a> = CowArray<'a, i64, Ix4>;
 
 /// `x` with each image's values viewed as `(n, h, w)` (copied only if not row-major).
 fn regroup(x: Frames<'_>, shape: (usize, usize, usize, usize)) -> Result<Frames<'_>, ShapeError> {

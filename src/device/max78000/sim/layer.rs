@@ -2,17 +2,16 @@
 //! split operands, element-wise (pool-last), crop, reshape, pool, element-wise (pool-first),
 //! flatten, multiply-accumulate with bias, shift/round, saturate, activate — one image at a
 //! time in i64, the reference the batch path ([`super::batch`]) is tested against and the
-//! source of `--log-intermediate` traces. The input checks and error texts both paths give
-//! live here; joining operands is the batch path's [`super::batch::join`].
+//! source of `--log-intermediate` traces. What both paths share is in [`super::steps`].
 
 use super::SimOptions;
-use super::batch::join;
 use super::conv::correlate;
 use super::conv::zero_stuff;
 use super::eltwise::combine;
 use super::pool::{pool, subsample};
 use super::prepare::{Mac, PreparedLayer};
 use super::requant::{clamp_activate, shift_round};
+use super::steps::{check_channels, check_operands, check_output, crop_end, join, unreadable};
 use super::{LayerTrace, SimError};
 use crate::device::max78000::Placement;
 use crate::ir::{Node, Source, is_one_dimensional};
@@ -167,70 +166,4 @@ pub fn run_layer(
         output: output.clone(),
     });
     Ok((output, t))
-}
-
-/// Why input `s` of layer `index` cannot be read.
-pub(super) fn unreadable(index: usize, s: &Source) -> SimError {
-    let what = match s {
-        Source::Node(i) => format!("reads layer {i}, which has not run"),
-        Source::Buffer(name) => format!("data buffer `{name}` inputs are not simulated"),
-        Source::Input => "cannot read the input".to_string(),
-    };
-    SimError::layer(index, what)
-}
-
-/// Height and width of a pixel concatenation of `pixels` values per channel: the layer's
-/// `in_dim`, or one column.
-pub(super) fn joined_frame(node: &Node, pixels: usize) -> (usize, usize) {
-    node.annex
-        .get::<Placement>()
-        .and_then(|p| p.in_dim)
-        .map_or((pixels, 1), |d| (d[0], d[1]))
-}
-
-pub(super) fn check_operands(index: usize, channels: usize, n: usize) -> Result<(), SimError> {
-    if channels.is_multiple_of(n) {
-        return Ok(());
-    }
-    Err(SimError::layer(
-        index,
-        format!("{channels} input channels cannot be split into {n} operands"),
-    ))
-}
-
-/// The row after the last one `in_crop` keeps of `h` rows.
-pub(super) fn crop_end(index: usize, h: usize, top: u32, bottom: u32) -> Result<usize, SimError> {
-    h.checked_sub(bottom as usize)
-        .filter(|e| *e > top as usize)
-        .ok_or_else(|| SimError::layer(index, "`in_crop` removes every row"))
-}
-
-/// The computed `[C,H,W]` must be the shape inference gave the node.
-pub(super) fn check_output(
-    index: usize,
-    node: &Node,
-    dim: (usize, usize, usize),
-) -> Result<(), SimError> {
-    let (h, w) = node.out_shape.dims.hw();
-    if dim == (node.out_shape.channels, h, w) {
-        return Ok(());
-    }
-    Err(SimError::layer(
-        index,
-        format!(
-            "computed output {dim:?} differs from the inferred shape {}",
-            node.out_shape
-        ),
-    ))
-}
-
-pub(super) fn check_channels(index: usize, have: usize, need: usize) -> Result<(), SimError> {
-    if have == need {
-        Ok(())
-    } else {
-        Err(SimError::layer(
-            index,
-            format!("the operator needs {need} input channels, the data has {have}"),
-        ))
-    }
 }

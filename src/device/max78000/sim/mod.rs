@@ -16,6 +16,7 @@ mod log;
 mod pool;
 mod prepare;
 mod requant;
+mod steps;
 
 pub use crate::sim::{LayerTrace, SimError, SimOptions, SimResult, Simulator};
 pub use engine::Prepared;
