@@ -4,6 +4,7 @@
 
 mod args;
 mod convert;
+mod fakequant;
 mod fuse;
 mod inspect;
 mod izer_options;
@@ -63,6 +64,8 @@ pub enum Command {
     /// Write one test image as an ai8x-normalized int64 sample input (`sample_<dataset>.npy`)
     /// for `convert` and `sim`.
     Sample(sample::SampleArgs),
+    /// One float32 array through one quantizer (`gti-weight`, `gti-act`), to see what it does.
+    Fakequant(fakequant::FakeQuantArgs),
 }
 
 /// What every command gets besides its flags: the devices it can target and `--quiet`.
@@ -142,6 +145,7 @@ where
         Command::Fuse(a) => fuse::run(a, &ctx),
         Command::Quantize(a) => quantize::run(a, &ctx),
         Command::Sample(a) => sample::run(a),
+        Command::Fakequant(a) => fakequant::run(a),
     };
     match result {
         Ok(code) => code,

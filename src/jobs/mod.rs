@@ -12,6 +12,7 @@
 
 pub mod convert;
 pub mod eval;
+pub mod fakequant;
 pub mod fuse;
 pub mod inspect;
 pub mod load;
@@ -75,6 +76,8 @@ pub enum JobError {
     },
     #[error("{file}: {message}")]
     Input { file: String, message: String },
+    #[error(transparent)]
+    Quantizer(#[from] crate::quant::tensor::TensorQuantError),
     #[error(transparent)]
     Npy(#[from] crate::io::npy::NpyError),
     #[error("{file}: {action}: {error}")]

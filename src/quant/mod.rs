@@ -15,6 +15,7 @@ pub mod gti;
 pub mod max78000;
 pub mod policy;
 pub mod ste;
+pub mod tensor;
 
 pub use clip::ClipMethod;
 pub use policy::{PolicyError, QatPolicy};

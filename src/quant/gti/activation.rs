@@ -18,10 +18,10 @@ pub fn quantized_relu(x: f32, cap: f32, codes: f32) -> f32 {
     chip_round(x.clamp(0.0, cap) * factor) / factor
 }
 
-/// An 8-bit pixel as the chip reads it: `min(((x >> 2) + 1) >> 1, 31)`, i.e. `x / 8`
-/// rounded half up, clipped to 31.
+/// An 8-bit pixel as the chip reads it: `x / 8` rounded half up, clipped to 31 (the data
+/// pipeline's `gti` normalization, [`crate::data::normalize::gti_from_byte`]).
 pub fn pixel_code(x: u8) -> u8 {
-    (((x >> 2) + 1) >> 1).min(31)
+    crate::data::normalize::gti_from_byte(x) as u8
 }
 
 #[cfg(test)]

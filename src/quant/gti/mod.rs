@@ -13,6 +13,7 @@ pub mod activation;
 pub mod calibrate;
 pub mod gain;
 pub mod rounding;
+pub mod tensor;
 pub mod weights;
 
 pub use activation::{CODES_5BIT, CODES_10BIT, TEN_BIT_LAST_CAP, pixel_code, quantized_relu};
