@@ -91,6 +91,11 @@ impl Chip {
         }
     }
 
+    /// The chip a `--chip` value names (`"2803"`), if any.
+    pub fn parse(text: &str) -> Option<Self> {
+        text.trim().parse::<u32>().ok().and_then(Chip::from_number)
+    }
+
     pub fn number(self) -> u32 {
         match self {
             Chip::C2801 => 2801,

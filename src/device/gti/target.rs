@@ -32,9 +32,12 @@ impl GtiTarget {
     }
 
     fn chip(&self) -> Result<Chip, TargetError> {
-        self.chip
-            .ok_or_else(|| TargetError::message(format!("--device gti needs --chip {CHIPS}")))
+        self.chip.ok_or_else(needs_chip)
     }
+}
+
+fn needs_chip() -> TargetError {
+    TargetError::message(format!("--device gti needs --chip {CHIPS}"))
 }
 
 impl Target for GtiTarget {
@@ -44,18 +47,11 @@ impl Target for GtiTarget {
 
     fn with_variant(&self, variant: Option<&str>) -> Result<Option<Arc<dyn Target>>, TargetError> {
         let Some(v) = variant else {
-            return Err(TargetError::message(format!(
-                "--device gti needs --chip {CHIPS}"
-            )));
+            return Err(needs_chip());
         };
-        let chip = v
-            .trim()
-            .parse::<u32>()
-            .ok()
-            .and_then(Chip::from_number)
-            .ok_or_else(|| {
-                TargetError::message(format!("--chip {v}: not a Lightspeeur chip ({CHIPS})"))
-            })?;
+        let chip = Chip::parse(v).ok_or_else(|| {
+            TargetError::message(format!("--chip {v}: not a Lightspeeur chip ({CHIPS})"))
+        })?;
         Ok(Some(Arc::new(GtiTarget::new(chip))))
     }
 

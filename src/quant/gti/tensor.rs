@@ -19,11 +19,11 @@ pub struct GtiWeight;
 pub struct GtiActivation;
 
 fn finite(scheme: &'static str, x: &ArrayD<f32>) -> Result<(), TensorQuantError> {
-    match x.iter().position(|v| !v.is_finite()) {
+    match x.iter().enumerate().find(|(_, v)| !v.is_finite()) {
         None => Ok(()),
-        Some(i) => Err(TensorQuantError::Input {
+        Some((i, v)) => Err(TensorQuantError::Input {
             scheme,
-            message: format!("value {i} is {}", x.iter().nth(i).copied().unwrap_or(0.0)),
+            message: format!("value {i} is {v}"),
         }),
     }
 }
@@ -46,10 +46,7 @@ impl TensorQuantizer for GtiWeight {
             .chip
             .as_deref()
             .ok_or_else(|| err("needs --chip".into()))?;
-        let chip = chip_text
-            .parse::<u32>()
-            .ok()
-            .and_then(Chip::from_number)
+        let chip = Chip::parse(chip_text)
             .ok_or_else(|| err(format!("--chip {chip_text}: not 2801, 2803 or 5801")))?;
         let bits = o.mask.ok_or_else(|| err("needs --mask".into()))?;
         let masks: Vec<String> = chip.masks().iter().map(|m| m.to_string()).collect();
