@@ -163,35 +163,18 @@ where
         .enumerate()
         .flat_map_iter(|(b, chunk)| {
             let first = b * block;
-            let scored: Vec<Option<Result<Vec<S>, E>>> = if first > failed.load(Ordering::Relaxed) {
+            let outcomes: Vec<Outcome<E>> = if first > failed.load(Ordering::Relaxed) {
                 chunk.iter().map(|_| None).collect()
             } else {
-                score_block(&predict, chunk, classes)
+                score_block(&predict, chunk, first, classes, &labels[first..])
                     .into_iter()
                     .map(Some)
                     .collect()
             };
+            if let Some(index) = outcomes.iter().position(|o| matches!(o, Some(Err(_)))) {
+                failed.fetch_min(first + index, Ordering::Relaxed);
+            }
             bar.inc(chunk.len() as u64);
-            let outcomes: Vec<Outcome<E>> = scored
-                .into_iter()
-                .enumerate()
-                .map(|(i, s)| {
-                    let index = first + i;
-                    let outcome = match s? {
-                        Err(error) => Err(EvalError::Predict { index, error }),
-                        Ok(s) if s.len() != classes => Err(EvalError::ScoreCount {
-                            index,
-                            got: s.len(),
-                            classes,
-                        }),
-                        Ok(s) => Ok((argmax(&s), rank(&s, labels[index].into()))),
-                    };
-                    if outcome.is_err() {
-                        failed.fetch_min(index, Ordering::Relaxed);
-                    }
-                    Some(outcome)
-                })
-                .collect();
             outcomes
         })
         .collect();
@@ -224,23 +207,59 @@ where
     })
 }
 
-/// Scores of every input of `chunk`: one call for the block, or, when it fails (or gives
-/// the wrong number of scores), one call per input.
-fn score_block<I, S: Copy, F, E>(predict: &F, chunk: &[I], classes: usize) -> Vec<Result<Vec<S>, E>>
+/// The predicted class and the label's rank for every input of `chunk` (sample indices from
+/// `first`): one call for the whole block, judged slice by slice; when it fails or gives the
+/// wrong number of scores, one call per input, so that each error names its sample.
+fn score_block<I, S, F, E>(
+    predict: &F,
+    chunk: &[I],
+    first: usize,
+    classes: usize,
+    labels: &[u8],
+) -> Vec<Result<(usize, usize), EvalError<E>>>
 where
+    S: PartialOrd + Copy,
     F: Fn(&[I]) -> Result<Vec<S>, E>,
 {
-    match predict(chunk) {
-        Ok(scores) if chunk.len() == 1 => vec![Ok(scores)],
+    let judge = |i: usize, s: &[S]| (argmax(s), rank(s, labels[i].into()));
+    let result = predict(chunk);
+    match result {
         Ok(scores) if scores.len() == chunk.len() * classes => {
-            scores.chunks(classes).map(|s| Ok(s.to_vec())).collect()
+            return scores
+                .chunks(classes)
+                .enumerate()
+                .map(|(i, s)| Ok(judge(i, s)))
+                .collect();
         }
-        Err(e) if chunk.len() == 1 => vec![Err(e)],
-        _ => chunk
-            .iter()
-            .flat_map(|x| score_block(predict, std::slice::from_ref(x), classes))
-            .collect(),
+        Ok(scores) if chunk.len() == 1 => {
+            let got = scores.len();
+            return vec![Err(EvalError::ScoreCount {
+                index: first,
+                got,
+                classes,
+            })];
+        }
+        Err(error) if chunk.len() == 1 => {
+            return vec![Err(EvalError::Predict {
+                index: first,
+                error,
+            })];
+        }
+        _ => {}
     }
+    chunk
+        .iter()
+        .enumerate()
+        .flat_map(|(i, x)| {
+            score_block(
+                predict,
+                std::slice::from_ref(x),
+                first + i,
+                classes,
+                &labels[i..],
+            )
+        })
+        .collect()
 }
 
 /// The index of the highest score, the lowest such index on ties.

@@ -20,13 +20,8 @@ pub fn evaluate_simulator(
 ) -> Result<EvalReport, EvalError<SimError>> {
     let inputs = set.q7_inputs();
     let predict = |block: &[ndarray::Array3<i64>]| {
-        sim.classify_batch(block, opts).map(|scores| {
-            scores
-                .as_standard_layout()
-                .into_owned()
-                .into_raw_vec_and_offset()
-                .0
-        })
+        sim.classify_batch(block, opts)
+            .map(|scores| scores.iter().copied().collect::<Vec<i64>>())
     };
     evaluate_blocks(
         &inputs,

@@ -131,17 +131,6 @@ pub enum Accumulators<'s> {
 }
 
 impl Accumulators<'_> {
-    pub fn len(&self) -> usize {
-        match self {
-            Accumulators::Narrow(v) => v.len(),
-            Accumulators::Wide(v) => v.len(),
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Every sum as i64.
     pub fn to_i64(&self) -> Vec<i64> {
         match self {

@@ -2,6 +2,7 @@
 //! multiply-accumulate (|acc| < 2^31 for every MAX78000 layer: at most 128·128·9·1024),
 //! widened to i64 for the output stage.
 
+use crate::sim::gemm::Geometry;
 use ndarray::Array3;
 
 /// Integer weights in correlation layout `[out][in][kh][kw]`.
@@ -43,13 +44,15 @@ pub fn correlate(
     for ((ch, i, j), v) in x.indexed_iter() {
         xp[(ch * hp + i + pad.before[0]) * wp + j + pad.before[1]] = *v as i16;
     }
-    let span = |n: usize, kk: usize, d: usize, s: usize| {
-        n.checked_sub(d * (kk - 1) + 1).map_or(0, |r| r / s + 1)
+    let geometry = Geometry {
+        kh: k.kh,
+        kw: k.kw,
+        pad_before: pad.before,
+        pad_after: pad.after,
+        stride,
+        dilation: dil,
     };
-    let (ho, wo) = (
-        span(hp, k.kh, dil[0], stride[0]),
-        span(wp, k.kw, dil[1], stride[1]),
-    );
+    let (ho, wo) = geometry.out_hw(h, w);
     let field = c * k.kh * k.kw;
     let mut cols = vec![0i16; ho * wo * field];
     for (pos, row) in cols.chunks_mut(field.max(1)).enumerate().take(ho * wo) {

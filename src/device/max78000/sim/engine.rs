@@ -119,7 +119,7 @@ impl Simulator for Prepared<'_> {
             ws.recycle(outputs);
             let last = last.ok_or_else(|| SimError::Input("the network has no layers".into()))?;
             let (b, c, h, w) = last.dim();
-            let last = last.as_standard_layout().into_owned();
+            // Layer outputs are row-major: the reshape moves the buffer, it copies nothing.
             last.into_shape_with_order((b, c * h * w))
                 .map_err(|e| SimError::Input(e.to_string()))
         })

@@ -28,12 +28,7 @@ pub fn clamp_activate(v: i64, act: Activation) -> i64 {
 /// [`shift_round`] then [`clamp_activate`] on every accumulator, with the shift's direction
 /// and the activation chosen once for the whole slice (so the loop vectorizes).
 pub fn requantize(acc: &mut [i64], total_shift: i32, act: Activation) {
-    let k = 7 - total_shift;
-    let (add, right, left) = if k > 0 {
-        (1i64 << (k - 1), k as u32, 0)
-    } else {
-        (0, 0, k.unsigned_abs())
-    };
+    let (add, right, left) = shift_parts(total_shift);
     let scale = |v: i64| ((v + add) >> right) << left;
     match act {
         Activation::None => acc.iter_mut().for_each(|v| *v = scale(*v).clamp(-128, 127)),
