@@ -7,7 +7,7 @@
 mod common;
 
 use common::tiny::{recipe, setup};
-use qtool::data::{DatasetKind, ImageSet, Split, bundled_mnist_dir, load_dataset};
+use qtool::data::{DatasetKind, ImageSet, Normalization, Split, bundled_mnist_dir, load_dataset};
 use qtool::device::default_target;
 use qtool::device::max78000::sim::{Prepared, SimOptions};
 use qtool::eval::{Progress, evaluate_simulator};
@@ -49,6 +49,7 @@ fn train_job(
         out_dir: dir.to_path_buf(),
         overwrite: false,
         resume_from: None,
+        init_from: None,
         threads: Some(2),
         progress: Progress::Quiet,
         qat: policy.map(|p| {
@@ -97,7 +98,14 @@ fn simulate(net: &Path, ckpt: &Path, set: &ImageSet, shape: Option<Shape>) -> (V
     })
     .unwrap();
     let sim = Prepared::new(&built.graph).unwrap();
-    let r = evaluate_simulator(&sim, set, SimOptions::default(), Progress::Quiet).unwrap();
+    let r = evaluate_simulator(
+        &sim,
+        set,
+        Normalization::Ai8x,
+        SimOptions::default(),
+        Progress::Quiet,
+    )
+    .unwrap();
     (r.predictions, r.top1)
 }
 

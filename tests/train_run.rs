@@ -30,6 +30,7 @@ fn job(data: &Path, net: &Path, out: &Path, epochs: usize, threads: usize) -> Tr
         out_dir: out.to_path_buf(),
         overwrite: false,
         resume_from: None,
+        init_from: None,
         threads: Some(threads),
         progress: Progress::Quiet,
         qat: None,

@@ -8,7 +8,7 @@
 //! equal graphs give equal bytes. Must not train.
 
 use super::native::{LayerMeta, NativeCheckpoint, NativeError, NativeMeta};
-use crate::ir::{Graph, params};
+use crate::ir::{Graph, QuantAttrs, params};
 use ndarray::{ArrayD, IxDyn};
 use std::path::Path;
 use thiserror::Error;
@@ -70,6 +70,20 @@ pub fn write_graph(path: &Path, graph: &Graph, ext: &Extensions) -> Result<(), C
     Ok(())
 }
 
+/// Copy recorded quantization attributes onto the layers of the same name; layers the file
+/// records nothing for keep theirs.
+fn restore_quant(graph: &mut Graph, layers: &[LayerMeta]) {
+    if layers.len() != graph.nodes.len() {
+        return;
+    }
+    let names = params::layer_names(graph);
+    for ((node, recorded), name) in graph.nodes.iter_mut().zip(layers).zip(names) {
+        if recorded.quant != QuantAttrs::default() && recorded.name == name {
+            node.quant = recorded.quant;
+        }
+    }
+}
+
 /// Named tensors as a checkpoint stores them.
 pub type NamedTensors = Vec<(String, ArrayD<f32>)>;
 
@@ -102,8 +116,10 @@ pub fn split_optimizer(
     Ok((weights, optimizer))
 }
 
-/// Set `graph`'s parameters from a checkpoint read from `path`; its extensions. Fails with the
-/// file, layer and key when a tensor does not fit the network.
+/// Set `graph`'s parameters from a checkpoint read from `path`, and each layer's quantization
+/// attributes where the file records some for a layer of the same name (widths, shifts,
+/// calibrated activation caps); its extensions. Fails with the file, layer and key when a
+/// tensor does not fit the network.
 pub fn load_graph(
     ckpt: NativeCheckpoint,
     path: &Path,
@@ -114,6 +130,7 @@ pub fn load_graph(
         file: path.display().to_string(),
         source,
     })?;
+    restore_quant(graph, &ckpt.meta.layers);
     Ok(Extensions {
         training: ckpt.meta.training,
         optimizer,

@@ -181,7 +181,8 @@ impl NativeCheckpoint {
         Self::from_bytes(&bytes, path)
     }
 
-    fn from_bytes(bytes: &[u8], path: &Path) -> Result<Self, NativeError> {
+    /// Parse a file's bytes (`path` names it in errors).
+    pub fn from_bytes(bytes: &[u8], path: &Path) -> Result<Self, NativeError> {
         let p = || path.to_path_buf();
         let corrupt = |e: safetensors::SafeTensorError| NativeError::Corrupt {
             path: p(),

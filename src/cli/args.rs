@@ -1,6 +1,6 @@
 //! Flags shared by several subcommands.
 
-use crate::device::{DEFAULT_DEVICE, IzerOptions};
+use crate::device::{DEFAULT_DEVICE, DeviceOptions, IzerOptions};
 use crate::sim::SimOptions;
 use clap::Args;
 use std::path::PathBuf;
@@ -14,6 +14,20 @@ pub struct DeviceFlag {
     /// The chip of a device family (`--device gti`: 2801, 2803 or 5801).
     #[arg(long, value_name = "N")]
     pub chip: Option<String>,
+    /// The layers the host runs after the chip (`--device gti`: a full-model JSON; default:
+    /// the one the chip network's `"qtool"` object names).
+    #[arg(long, value_name = "JSON")]
+    pub full_model: Option<PathBuf>,
+}
+
+impl DeviceFlag {
+    /// The device options these flags give.
+    pub fn options(&self) -> DeviceOptions {
+        DeviceOptions {
+            chip: self.chip.clone(),
+            host_model: self.full_model.clone(),
+        }
+    }
 }
 
 /// A quantized network: device, description and checkpoint.

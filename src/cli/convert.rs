@@ -82,9 +82,13 @@ fn parse_int(s: &str) -> Result<u32, String> {
 pub struct ConvertArgs {
     #[command(flatten)]
     pub net: QuantizedNetwork,
-    /// Sample input `.npy` for the known-answer test.
+    /// Sample input `.npy` for the known-answer test (required for max78000).
     #[arg(long, value_name = "NPY")]
-    pub sample_input: PathBuf,
+    pub sample_input: Option<PathBuf>,
+    /// Class names, one `ID NAME` line each, packaged as the model's labels file (gti;
+    /// default: the class numbers).
+    #[arg(long, value_name = "FILE")]
+    pub labels: Option<PathBuf>,
     /// Output directory (written atomically). Default: TEST_DIR/PREFIX.
     #[arg(long, value_name = "DIR", required_unless_present = "test_dir")]
     pub out: Option<PathBuf>,
@@ -196,6 +200,7 @@ pub fn run(a: &ConvertArgs, ctx: &super::Context) -> Result<ExitCode> {
             headers_only: a.headers_only,
             verbose: a.verbose && !ctx.quiet,
             izer: izer_options(a)?,
+            labels: a.labels.clone(),
         },
     };
     let outcome = crate::jobs::convert::convert(target.as_ref(), &job)?;

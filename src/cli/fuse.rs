@@ -1,4 +1,5 @@
-//! `qtool fuse`: flags → batch-norm folding of a float checkpoint → a one-line summary.
+//! `qtool fuse`: flags → batch-norm folding (and the device's fusion) of a checkpoint → a
+//! summary.
 
 use super::args::DeviceFlag;
 use crate::jobs::fuse::{FuseJob, fuse};
@@ -27,7 +28,7 @@ pub struct FuseArgs {
 }
 
 pub fn run(a: &FuseArgs, ctx: &super::Context) -> Result<ExitCode> {
-    let folded = fuse(&FuseJob {
+    let report = fuse(&FuseJob {
         target: ctx.target(&a.device)?,
         network: a.network.clone(),
         checkpoint: a.checkpoint.clone(),
@@ -35,10 +36,17 @@ pub fn run(a: &FuseArgs, ctx: &super::Context) -> Result<ExitCode> {
         overwrite: a.overwrite,
     })
     .map_err(|e| anyhow!(e))?;
-    super::print_stdout(&format!(
+    let folded = report.folded;
+    let mut text = String::new();
+    for line in &report.device {
+        text.push_str(line);
+        text.push('\n');
+    }
+    text.push_str(&format!(
         "folded {folded} batch norm{} into {}\n",
         if folded == 1 { "" } else { "s" },
         a.out.display()
-    ))?;
+    ));
+    super::print_stdout(&text)?;
     Ok(ExitCode::SUCCESS)
 }

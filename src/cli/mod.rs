@@ -77,12 +77,10 @@ pub struct Context<'a> {
 }
 
 impl Context<'_> {
-    /// The target named by `--device`.
-    /// The device of `--device` (and `--chip`, for a device family).
+    /// The device of `--device` (with `--chip` and `--full-model`, for a device that takes
+    /// them).
     fn target(&self, flag: &args::DeviceFlag) -> anyhow::Result<Arc<dyn Target>> {
-        Ok(self
-            .registry
-            .get_variant(&flag.device, flag.chip.as_deref())?)
+        Ok(self.registry.get_variant(&flag.device, &flag.options())?)
     }
 }
 
@@ -144,7 +142,7 @@ where
         Command::Eval(a) => train::run_eval(a, &ctx),
         Command::Fuse(a) => fuse::run(a, &ctx),
         Command::Quantize(a) => quantize::run(a, &ctx),
-        Command::Sample(a) => sample::run(a),
+        Command::Sample(a) => sample::run(a, &ctx),
         Command::Fakequant(a) => fakequant::run(a),
     };
     match result {

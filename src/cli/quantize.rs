@@ -83,8 +83,9 @@ pub fn run(a: &QuantizeArgs, ctx: &super::Context) -> Result<ExitCode> {
         eprint!("{}", warning_lines(&report.warnings));
     }
     super::print_stdout(&format!(
-        "{}quantized checkpoint ({method}): {}\n",
+        "{}quantized checkpoint ({}): {}\n",
         report.table,
+        report.method,
         a.out.display()
     ))?;
     Ok(ExitCode::SUCCESS)

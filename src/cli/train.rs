@@ -6,6 +6,7 @@ use crate::eval::Progress;
 use crate::jobs::eval::{EvalJob, evaluate};
 use crate::jobs::train::{TrainJob, default_run_dir, train};
 use crate::jobs::{DataSource, JobError};
+use crate::quant::CalibrationSettings;
 use crate::train::optim::OptimizerKind;
 use crate::train::progress::EpochRecord;
 use crate::train::qat;
@@ -84,9 +85,10 @@ pub struct TrainArgs {
     /// Seed of initial weights, data split, shuffling, augmentation and dropout.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Input normalization: ai8x ([-1, 127/128]), gti ([0, 31]) or unit ([0, 1]).
-    #[arg(long, default_value = "ai8x", value_parser = parse_normalization)]
-    pub normalization: Normalization,
+    /// Input normalization: ai8x ([-1, 127/128]), gti ([0, 31]) or unit ([0, 1]) (default:
+    /// the device's input, ai8x for max78000, gti for gti).
+    #[arg(long, value_parser = parse_normalization)]
+    pub normalization: Option<Normalization>,
     /// Augmentation: random crop after padding each side by this many pixels.
     #[arg(long, value_name = "PIXELS")]
     pub crop_pad: Option<usize>,
@@ -101,8 +103,14 @@ pub struct TrainArgs {
     pub overwrite: bool,
     /// Continue a run from its latest.safetensors (its recipe, seed and data split are used;
     /// --epochs may extend it).
-    #[arg(long, value_name = "CKPT")]
+    #[arg(long, value_name = "CKPT", conflicts_with = "init_from")]
     pub resume_from: Option<PathBuf>,
+    /// Start a new run from a checkpoint's parameters and stage (batch norm folded or not,
+    /// calibrated caps) with a fresh optimizer and this run's recipe: the next stage of a
+    /// staged flow. With --quant-w/--quant-act, quantization starts at epoch 0 unless
+    /// --qat-start says otherwise.
+    #[arg(long, value_name = "CKPT")]
+    pub init_from: Option<PathBuf>,
     /// Quantization-aware training: fake-quantize weights and biases (MAX78000 widths from
     /// the QAT policy). Without --quant-act, activations stay unrounded.
     #[arg(long)]
@@ -115,12 +123,47 @@ pub struct TrainArgs {
     #[arg(long, value_name = "EPOCH")]
     pub qat_start: Option<usize>,
     /// QAT policy (ai8x format: start_epoch, weight_bits, shift_quantile, overrides; default
-    /// configs/qat_policy.yaml, built in). Enables QAT.
+    /// configs/qat_policy.yaml, built in). Enables QAT. GTI takes its widths from the chip
+    /// network's coef_bits.
     #[arg(long, value_name = "FILE")]
     pub qat_policy: Option<PathBuf>,
+    /// Activation-cap calibration (GTI, before --quant-act starts): percentile of each ReLU's
+    /// outputs per batch.
+    #[arg(long, value_name = "P", default_value_t = 99.99)]
+    pub calib_percentile: f64,
+    /// Activation-cap calibration: number of training batches (the cap is the largest
+    /// batch percentile).
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub calib_batches: usize,
 }
 
 impl TrainArgs {
+    /// The run's QAT settings (quantization from epoch 0 when starting from a checkpoint).
+    fn qat(&self) -> Result<Option<qat::Qat>> {
+        if !(0.0..=100.0).contains(&self.calib_percentile) || self.calib_batches == 0 {
+            return Err(anyhow!(JobError::Recipe {
+                file: "command line".into(),
+                message: "--calib-percentile must be 0 to 100 and --calib-batches at least 1"
+                    .into(),
+            }));
+        }
+        let start = self.qat_start.or(self.init_from.as_ref().map(|_| 0));
+        let q = qat::configure(
+            self.qat_policy.as_deref(),
+            start,
+            self.quant_w,
+            self.quant_act,
+        )
+        .map_err(|e| anyhow!(e))?;
+        Ok(q.map(|mut q| {
+            q.calibration = CalibrationSettings {
+                percentile: self.calib_percentile,
+                batches: self.calib_batches,
+            };
+            q
+        }))
+    }
+
     fn recipe(&self) -> Result<Recipe, JobError> {
         let mut r = match &self.schedule {
             Some(p) => Recipe::read(p, None).map_err(|e| JobError::Recipe {
@@ -195,6 +238,7 @@ fn epoch_line(r: &EpochRecord, epochs: usize) -> String {
 pub fn run_train(a: &TrainArgs, ctx: &super::Context) -> Result<ExitCode> {
     let quiet = ctx.quiet;
     let target = ctx.target(&a.device)?;
+    let job_target = target.clone();
     let recipe = a.recipe().map_err(|e| anyhow!(e))?;
     let out_dir = a.out.clone().unwrap_or_else(|| default_run_dir(&a.network));
     let job = TrainJob {
@@ -203,14 +247,16 @@ pub fn run_train(a: &TrainArgs, ctx: &super::Context) -> Result<ExitCode> {
         data: a.data.source(),
         recipe: recipe.clone(),
         seed: a.seed,
-        normalization: a.normalization,
+        normalization: a
+            .normalization
+            .unwrap_or_else(|| job_target.input_normalization()),
         out_dir: out_dir.clone(),
         overwrite: a.overwrite,
         resume_from: a.resume_from.clone(),
+        init_from: a.init_from.clone(),
         threads: a.data.threads.map(usize::from),
         progress: progress(quiet),
-        qat: qat::configure(a.qat_policy.as_deref(), a.qat_start, a.quant_w, a.quant_act)
-            .map_err(|e| anyhow!(e))?,
+        qat: a.qat()?,
     };
     let epochs = recipe.epochs;
     let mut on_epoch = |r: &EpochRecord| {

@@ -6,7 +6,7 @@
 //! normalize pixels ([`super::normalize`]).
 
 use super::DataError;
-use super::normalize::q7_from_byte;
+use super::normalize::{Normalization, q7_from_byte};
 use ndarray::{Array3, Array4, ArrayView3, Axis};
 use std::path::Path;
 
@@ -58,6 +58,14 @@ impl ImageSet {
             .collect()
     }
 
+    /// Every image as the integer codes of `norm` (`None` for a mode without codes).
+    pub fn input_codes(&self, norm: Normalization) -> Option<Vec<Array3<i64>>> {
+        self.images
+            .outer_iter()
+            .map(|img| norm.codes(img))
+            .collect()
+    }
+
     /// Checks that a network reading `[C, H, W]` inputs can take these images; the error names
     /// the network's file.
     pub fn check_input(&self, network: &Path, chw: (usize, usize, usize)) -> Result<(), DataError> {
@@ -68,6 +76,36 @@ impl ImageSet {
             network: network.display().to_string(),
             expected: chw_str(chw),
             found: chw_str(self.chw()),
+        })
+    }
+
+    /// The set fitted to a network input of `chw`: itself when the shapes agree; grey images
+    /// replicated into every channel (B = G = R) and each pixel repeated into a `k×k` block
+    /// when the network reads `k` times the height and width (MNIST's 1×28×28 as a GTI chip's
+    /// 3×56×56). Any other difference is the input mismatch error.
+    pub fn fit_to(
+        &self,
+        network: &Path,
+        chw: (usize, usize, usize),
+    ) -> Result<ImageSet, DataError> {
+        let (c, h, w) = self.chw();
+        if chw == (c, h, w) {
+            return Ok(self.clone());
+        }
+        let (tc, th, tw) = chw;
+        let k = th / h.max(1);
+        let fits = (c == tc || c == 1) && h > 0 && w > 0 && k >= 1 && th == k * h && tw == k * w;
+        if !fits {
+            self.check_input(network, chw)?;
+        }
+        let n = self.len();
+        let images = Array4::from_shape_fn((n, tc, th, tw), |(i, ch, y, x)| {
+            self.images[[i, if c == 1 { 0 } else { ch }, y / k, x / k]]
+        });
+        Ok(ImageSet {
+            images,
+            labels: self.labels.clone(),
+            classes: self.classes,
         })
     }
 }

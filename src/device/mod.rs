@@ -24,6 +24,6 @@ mod target;
 pub use options::IzerOptions;
 pub use registry::{DEFAULT_DEVICE, Registry, UnknownDevice, default_target};
 pub use target::{
-    ConvertRequest, KnownAnswer, LoadRequest, Loaded, Project, QuantizeRequest, Quantized,
-    QuantizedLayer, Report, Target, TargetError,
+    ConvertRequest, DeviceOptions, KnownAnswer, LoadRequest, Loaded, Project, QuantizeRequest,
+    Quantized, QuantizedLayer, Report, Target, TargetError,
 };

@@ -4,7 +4,7 @@
 //! lookup by name. A test or an embedding program may add its own target with
 //! [`Registry::with`]. Must not know what a device does.
 
-use super::{Target, TargetError};
+use super::{DeviceOptions, Target, TargetError};
 use std::sync::Arc;
 use thiserror::Error;
 
@@ -55,18 +55,18 @@ impl Registry {
             })
     }
 
-    /// Names of the registered devices, in registration order.
-    /// The target `name` names, specialised to `variant` (`--chip`) when its device has
-    /// variants; a variant the device does not take is an error.
+    /// The target `name` names, specialised by `opts` (`--chip`, `--full-model`) when its
+    /// device takes them; an option the device does not take is an error.
     pub fn get_variant(
         &self,
         name: &str,
-        variant: Option<&str>,
+        opts: &DeviceOptions,
     ) -> Result<Arc<dyn Target>, TargetError> {
         let target = self.get(name).map_err(TargetError::device)?;
-        Ok(target.with_variant(variant)?.unwrap_or(target))
+        Ok(target.with_variant(opts)?.unwrap_or(target))
     }
 
+    /// Names of the registered devices, in registration order.
     pub fn names(&self) -> Vec<&'static str> {
         self.targets.iter().map(|t| t.name()).collect()
     }

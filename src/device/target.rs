@@ -7,6 +7,7 @@
 //! hold any device's knowledge.
 
 use super::options::IzerOptions;
+use crate::data::Normalization;
 use crate::ir::{Graph, Shape, WeightBits};
 use crate::quant::{ClipMethod, QatPolicy, QatScheme};
 use crate::sim::Simulator;
@@ -57,6 +58,16 @@ pub struct LoadRequest {
     /// Tool options that change what is loaded (izer's `--no-bias`, `--stop-after`,
     /// `--input-offset`).
     pub izer: IzerOptions,
+}
+
+/// Options that pick a device's variant, given on every device command.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeviceOptions {
+    /// The chip of a device family (`--chip 2803`).
+    pub chip: Option<String>,
+    /// A description of the layers the host runs after the accelerator (GTI's full-model
+    /// JSON, `--full-model`).
+    pub host_model: Option<PathBuf>,
 }
 
 /// A network loaded and placed for a device.
@@ -125,6 +136,8 @@ pub struct ConvertRequest {
     /// Also describe the placement (izer's `--verbose`: the kernel map).
     pub verbose: bool,
     pub izer: IzerOptions,
+    /// Class names to package, one `ID NAME` line each (GTI's labels file).
+    pub labels: Option<PathBuf>,
 }
 
 /// A generated project: `(file name, contents)` in writing order, and what `--verbose`
@@ -181,6 +194,12 @@ pub trait Target: fmt::Debug + Send + Sync {
         None
     }
 
+    /// The device's own fusion, run by `qtool fuse` after batch-norm folding (GTI's gain
+    /// editing); one line per thing it did. Devices without one do nothing.
+    fn fuse(&self, _graph: &mut Graph) -> Result<Vec<String>, TargetError> {
+        Ok(Vec::new())
+    }
+
     /// Post-training quantization of a float or QAT checkpoint.
     fn quantize(&self, _req: &QuantizeRequest) -> Result<Quantized, TargetError> {
         Err(self.unsupported("quantize"))
@@ -188,6 +207,12 @@ pub trait Target: fmt::Debug + Send + Sync {
 
     /// The bit-exact integer engine for a quantized, placed graph.
     fn simulator<'g>(&self, graph: &'g Graph) -> Result<Box<dyn Simulator + 'g>, TargetError>;
+
+    /// How image bytes become this device's integer input (the simulator's data and the
+    /// default training normalization of `eval`).
+    fn input_normalization(&self) -> Normalization {
+        Normalization::Ai8x
+    }
 
     /// A sample input file's array as the engine's input `[C,H,W]`, checked against the
     /// device's data range.
@@ -209,29 +234,37 @@ pub trait Target: fmt::Debug + Send + Sync {
         Err(self.unsupported("--log-intermediate"))
     }
 
-    /// Refuse tool options this device cannot honour together, before any work is done.
-    /// This device specialised to `variant` (`--chip`): `Ok(None)` keeps it as registered.
-    /// Devices without variants refuse one.
-    fn with_variant(&self, variant: Option<&str>) -> Result<Option<Arc<dyn Target>>, TargetError> {
-        match variant {
-            None => Ok(None),
-            Some(v) => Err(TargetError::message(format!(
+    /// This device specialised by the device options of the command line (`--chip`,
+    /// `--full-model`): `Ok(None)` keeps it as registered. Devices without variants or a
+    /// host model refuse them.
+    fn with_variant(&self, opts: &DeviceOptions) -> Result<Option<Arc<dyn Target>>, TargetError> {
+        if let Some(v) = &opts.chip {
+            return Err(TargetError::message(format!(
                 "--chip {v}: the {} has no chip variants",
                 self.name()
-            ))),
+            )));
         }
+        if let Some(p) = &opts.host_model {
+            return Err(TargetError::message(format!(
+                "--full-model {}: the {} runs no host layers",
+                p.display(),
+                self.name()
+            )));
+        }
+        Ok(None)
     }
 
+    /// Refuse tool options this device cannot honour together, before any work is done.
     fn check_options(&self, _izer: &IzerOptions) -> Result<(), TargetError> {
         Ok(())
     }
 
-    /// The deployable project for a loaded graph with a sample input (options already passed
-    /// [`Target::check_options`]).
+    /// The deployable project for a loaded graph with a sample input, when given (options
+    /// already passed [`Target::check_options`]).
     fn convert(
         &self,
         _graph: &Graph,
-        _input: &Array3<i64>,
+        _input: Option<&Array3<i64>>,
         _req: &ConvertRequest,
     ) -> Result<Project, TargetError> {
         Err(self.unsupported("convert"))

@@ -56,6 +56,8 @@ pub enum EvalError<E> {
     LengthMismatch { inputs: usize, labels: usize },
     #[error("nothing to evaluate: no samples or no classes")]
     Empty,
+    #[error("input normalization {0} has no integer codes for a simulator")]
+    NoCodes(&'static str),
     #[error("label {label} of sample {index} is out of range (classes 0..{classes})")]
     Label {
         index: usize,

@@ -420,6 +420,11 @@ pub fn write_i64(path: &Path, a: &ArrayD<i64>) -> Result<(), NpyError> {
     write(path, a, "<i8")
 }
 
+/// Writes a C-order uint8 `.npy` file atomically.
+pub fn write_u8(path: &Path, a: &ArrayD<u8>) -> Result<(), NpyError> {
+    write(path, a, "|u1")
+}
+
 /// Writes a C-order little-endian float32 `.npy` file atomically.
 pub fn write_f32(path: &Path, a: &ArrayD<f32>) -> Result<(), NpyError> {
     write(path, a, "<f4")

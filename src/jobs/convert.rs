@@ -17,7 +17,8 @@ use std::path::PathBuf;
 pub struct ConvertJob {
     pub network: PathBuf,
     pub checkpoint: PathBuf,
-    pub sample_input: PathBuf,
+    /// Sample input `.npy` for the known-answer test (required by devices that have one).
+    pub sample_input: Option<PathBuf>,
     /// The project directory.
     pub out: PathBuf,
     pub overwrite: bool,
@@ -49,17 +50,24 @@ pub fn convert(target: &dyn Target, job: &ConvertJob) -> Result<ConvertOutcome, 
     let req = LoadRequest {
         network: job.network.clone(),
         checkpoint: Some(job.checkpoint.clone()),
-        sample_input: Some(job.sample_input.clone()),
+        sample_input: job.sample_input.clone(),
         izer: job.request.izer.clone(),
         ..Default::default()
     };
     let loaded = load_checked(target, &req)?;
-    let sample = npy::read_i64_with_rank(&job.sample_input, &[2, 3])?;
-    let input = target
-        .sample_input(&sample)
-        .map_err(|e| JobError::target(&job.sample_input, e))?;
+    let input = match &job.sample_input {
+        Some(path) => {
+            let sample = npy::read_i64_with_rank(path, &[2, 3])?;
+            Some(
+                target
+                    .sample_input(&sample)
+                    .map_err(|e| JobError::target(path, e))?,
+            )
+        }
+        None => None,
+    };
     let project = target
-        .convert(&loaded.graph, &input, &job.request)
+        .convert(&loaded.graph, input.as_ref(), &job.request)
         .map_err(|e| JobError::target(&job.network, e))?;
     let display = if job.display_checkpoint {
         let report = target.inspect(&Loaded {

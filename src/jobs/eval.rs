@@ -4,7 +4,7 @@
 //! quantized checkpoint, through the device's [`crate::quant::QatScheme`]) and refusing a
 //! checkpoint of the other kind. Must not parse flags or print.
 
-use super::train::load_network;
+use super::train::{fit_data, load_network};
 use super::{DataSource, JobError, burn_devices, on_threads};
 use crate::checkpoint::CheckpointError;
 use crate::checkpoint::native::NativeCheckpoint;
@@ -49,6 +49,7 @@ pub fn evaluate(job: &EvalJob) -> Result<Evaluation, JobError> {
     }
     let target = job.target.as_ref();
     let mut graph = load_network(target, &job.network, None, &test)?;
+    let test = fit_data(&test, &graph, &job.network)?;
     let loaded = progress::load_native(
         native.map_err(CheckpointError::from)?,
         &job.checkpoint,
@@ -62,7 +63,7 @@ pub fn evaluate(job: &EvalJob) -> Result<Evaluation, JobError> {
                 .as_ref()
                 .and_then(|m| m.normalization.parse().ok())
         })
-        .unwrap_or(Normalization::Ai8x);
+        .unwrap_or_else(|| target.input_normalization());
     let (_, device) = burn_devices();
     let qat = loaded.meta.as_ref().and_then(|m| m.qat.as_ref());
     let scheme = target.quant_scheme();
@@ -85,6 +86,7 @@ pub fn evaluate(job: &EvalJob) -> Result<Evaluation, JobError> {
 fn evaluate_quantized(job: &EvalJob, test: &ImageSet) -> Result<Evaluation, JobError> {
     let target = job.target.as_ref();
     let graph = load_network(target, &job.network, Some(&job.checkpoint), test)?;
+    let test = &fit_data(test, &graph, &job.network)?;
     let (_, device) = burn_devices();
     let model_err = |source: QatError| JobError::Model {
         file: job.checkpoint.display().to_string(),
@@ -99,7 +101,9 @@ fn evaluate_quantized(job: &EvalJob, test: &ImageSet) -> Result<Evaluation, JobE
     model
         .set_quant(scheme.simulate(&graph))
         .map_err(train_err)?;
-    let norm = job.normalization.unwrap_or(Normalization::Ai8x);
+    let norm = job
+        .normalization
+        .unwrap_or_else(|| target.input_normalization());
     let result = on_threads(job.threads, || {
         run::evaluate_model(&model, test, norm, &device)
     })?;

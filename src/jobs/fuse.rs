@@ -1,8 +1,10 @@
-//! `qtool fuse`: fold the batch norms of a float checkpoint into its operators, for
-//! post-training quantization.
+//! `qtool fuse`: fold the batch norms of a float checkpoint into its operators, then run the
+//! device's own fusion (GTI's gain editing), for post-training quantization or the next
+//! training stage.
 //!
 //! Owns reading the checkpoint onto the description's graph and writing the folded one;
-//! the folding itself is [`crate::fuse`]'s. Must not parse flags or print.
+//! the folding itself is [`crate::fuse`]'s, the device's fusion the device's. Must not parse
+//! flags or print.
 
 use super::load::load;
 use super::{JobError, refuse_existing};
@@ -22,10 +24,19 @@ pub struct FuseJob {
     pub overwrite: bool,
 }
 
-/// Fold the batch norms of a float checkpoint into its operators and write the result
-/// (parameters only: the optimizer state does not survive a change of parameters). Returns the
-/// number of folded layers.
-pub fn fuse(job: &FuseJob) -> Result<usize, JobError> {
+/// What a fusion did.
+#[derive(Debug, Clone, Default)]
+pub struct FuseReport {
+    /// Folded batch norms.
+    pub folded: usize,
+    /// What the device's own fusion did, one line each.
+    pub device: Vec<String>,
+}
+
+/// Fold the batch norms of a float checkpoint into its operators, run the device's fusion
+/// and write the result (parameters, widths and caps; the optimizer state does not survive a
+/// change of parameters).
+pub fn fuse(job: &FuseJob) -> Result<FuseReport, JobError> {
     refuse_existing(&job.out, job.overwrite)?;
     let req = LoadRequest {
         network: job.network.clone(),
@@ -37,6 +48,10 @@ pub fn fuse(job: &FuseJob) -> Result<usize, JobError> {
         file: job.checkpoint.display().to_string(),
         source: e,
     })?;
+    let device = job
+        .target
+        .fuse(&mut graph)
+        .map_err(|e| JobError::target(&job.checkpoint, e))?;
     progress::save_params(&job.out, &graph, loaded.meta.as_ref())?;
-    Ok(folded)
+    Ok(FuseReport { folded, device })
 }

@@ -31,6 +31,8 @@ pub struct QuantizeJob {
 /// What a job did: the quantized layers, the per-layer table and what it noticed.
 #[derive(Debug, Clone)]
 pub struct QuantizeReport {
+    /// How the integers were obtained, as the checkpoint records it.
+    pub method: String,
     pub rows: Vec<QuantizedLayer>,
     pub table: String,
     pub warnings: Vec<String>,
@@ -69,6 +71,12 @@ pub fn quantize(job: &QuantizeJob) -> Result<QuantizeReport, JobError> {
         .write(&job.out)
         .map_err(CheckpointError::from)?;
     Ok(QuantizeReport {
+        method: quantized
+            .checkpoint
+            .meta
+            .clipping_method
+            .clone()
+            .unwrap_or_default(),
         rows: quantized.layers,
         table: quantized.table,
         warnings: quantized.warnings,

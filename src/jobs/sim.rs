@@ -5,6 +5,7 @@
 //! and the known-answer format are the device's. Must not parse flags or print.
 
 use super::load::load_checked;
+use super::train::fit_data;
 use super::{JobError, on_threads};
 use crate::data::{Split, load_mnist_split};
 use crate::device::{IzerOptions, LoadRequest, Target, TargetError};
@@ -155,9 +156,11 @@ pub fn evaluate(target: &dyn Target, job: &SimEvalJob) -> Result<EvalReport, Job
         ..Default::default()
     };
     let graph = load_checked(target, &req)?.graph;
+    let set = fit_data(&set, &graph, &job.network)?;
     let sim = target.simulator(&graph)?;
+    let norm = target.input_normalization();
     let report = on_threads(job.threads, || {
-        evaluate_simulator(sim.as_ref(), &set, job.sim, job.progress)
+        evaluate_simulator(sim.as_ref(), &set, norm, job.sim, job.progress)
     })?
     .map_err(|e| JobError::Input {
         file: job.data.display().to_string(),

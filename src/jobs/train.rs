@@ -31,6 +31,8 @@ pub struct TrainJob {
     pub out_dir: PathBuf,
     pub overwrite: bool,
     pub resume_from: Option<PathBuf>,
+    /// Start from this checkpoint's parameters and stage, with a fresh optimizer.
+    pub init_from: Option<PathBuf>,
     /// Worker threads (`None`: one per core).
     pub threads: Option<usize>,
     pub progress: Progress,
@@ -51,7 +53,7 @@ fn data_shape(data: &ImageSet) -> Shape {
 /// The graph of a network description loaded by `target`, with `checkpoint` mapped onto it
 /// the way the device reads it when given. Its input shape is the network's own (description
 /// `input`, sample file or dataset table), or that of `data` when the description does not
-/// say; the data must fit it.
+/// say; `data` must fit it ([`fit_data`]).
 pub fn load_network(
     target: &dyn Target,
     network: &Path,
@@ -65,9 +67,19 @@ pub fn load_network(
         ..Default::default()
     };
     let graph = load(target, &req)?.graph;
-    let (h, w) = graph.input.dims.hw();
-    data.check_input(network, (graph.input.channels, h, w))?;
+    fit_data(data, &graph, network)?;
     Ok(graph)
+}
+
+/// `data` as the input of `graph` (read from `network`): the same set, or grey images
+/// replicated and enlarged to the network's input ([`ImageSet::fit_to`]).
+pub fn fit_data(data: &ImageSet, graph: &Graph, network: &Path) -> Result<ImageSet, DataError> {
+    let (h, w) = graph.input.dims.hw();
+    let chw = (graph.input.channels, h, w);
+    if chw == data.chw() {
+        return Ok(data.clone());
+    }
+    data.fit_to(network, chw)
 }
 
 /// Train, validation and test sets: the training split divided by `validation_split` (the
@@ -144,6 +156,12 @@ pub fn train(
     }
     let splits = load_splits(&job.data, recipe.validation_split, seed)?;
     let graph = load_network(job.target.as_ref(), &job.network, None, &splits.train)?;
+    let fit = |set: &ImageSet| fit_data(set, &graph, &job.network);
+    let splits = Splits {
+        train: fit(&splits.train)?,
+        val: fit(&splits.val)?,
+        test: fit(&splits.test)?,
+    };
     let scheme = job.target.quant_scheme();
     if let Some(q) = &job.qat {
         let scheme = scheme.as_deref().ok_or_else(|| JobError::Recipe {
@@ -163,6 +181,7 @@ pub fn train(
         normalization: job.normalization,
         out_dir: job.out_dir.clone(),
         resume_from: job.resume_from.clone(),
+        init_from: job.init_from.clone(),
         progress: job.progress,
         qat: job.qat.clone(),
         scheme,

@@ -20,8 +20,9 @@ pub mod tensor;
 pub use clip::ClipMethod;
 pub use policy::{PolicyError, QatPolicy};
 
-use crate::ir::{Activation, Graph};
+use crate::ir::{Activation, Graph, NodeId};
 use burn::tensor::{Tensor, activation};
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::sync::Arc;
 
@@ -77,9 +78,50 @@ pub struct QatParts {
     pub activations: bool,
 }
 
+/// How activation ranges are calibrated from data before quantized activations start: a
+/// percentile of each calibrated node's outputs per batch (every value of the batch, linear
+/// interpolation), the largest over `batches` training batches.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CalibrationSettings {
+    pub percentile: f64,
+    pub batches: usize,
+}
+
+impl Default for CalibrationSettings {
+    /// GTI's TensorFlow MDK's defaults: the 99.99th percentile over 5 batches.
+    fn default() -> Self {
+        CalibrationSettings {
+            percentile: 99.99,
+            batches: 5,
+        }
+    }
+}
+
+/// A calibration in progress: the trainer feeds it the outputs of [`Calibrator::nodes`] batch
+/// by batch, then it records the ranges in the graph.
+pub trait Calibrator: Send {
+    /// The nodes whose outputs it reads, in order.
+    fn nodes(&self) -> &[NodeId];
+    /// One batch of the outputs of `nodes()[k]`.
+    fn observe(&mut self, k: usize, outputs: &[f32]);
+    /// Record the calibrated ranges in `graph`'s nodes.
+    fn finish(self: Box<Self>, graph: &mut Graph);
+}
+
 /// A device's fake-quantization scheme, as training and `eval --quantized` use it (reached
 /// through [`crate::device::Target::quant_scheme`]).
 pub trait QatScheme: fmt::Debug + Send + Sync {
+    /// The calibration quantized activations need on `graph` (prepared by
+    /// [`QatScheme::apply_policy`]) before they can start; `None` when nothing is left to
+    /// calibrate (the default).
+    fn calibrator(
+        &self,
+        _graph: &Graph,
+        _settings: CalibrationSettings,
+    ) -> Option<Box<dyn Calibrator>> {
+        None
+    }
+
     /// Refuse a policy this scheme cannot train on `graph`: widths it does not support,
     /// overrides naming no layer. `file` names the policy in the error.
     fn check_policy(

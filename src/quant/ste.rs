@@ -11,7 +11,7 @@ use burn::tensor::Tensor;
 
 /// The rounded value `r` of `x` in the forward pass with `x`'s gradient: `r + (x − x̂)` where
 /// `x̂` is `x` detached. `x − x̂` is exactly 0, so the value is `r` to the bit.
-fn straight_through<const D: usize>(x: Tensor<D>, r: Tensor<D>) -> Tensor<D> {
+pub fn straight_through<const D: usize>(x: Tensor<D>, r: Tensor<D>) -> Tensor<D> {
     if !x.is_tracked() {
         return r;
     }

@@ -86,4 +86,15 @@ pub trait Simulator: Send + Sync {
         Array2::from_shape_vec((outs.len(), width), flat)
             .map_err(|_| SimError::Input("outputs of different sizes in one batch".into()))
     }
+
+    /// Class scores of each of `inputs`, one row per input: the final output as f64 (exact
+    /// for integer outputs). Devices whose last layers run on a host in float (GTI's FC
+    /// layers after the chip) override it; dataset evaluation ranks these.
+    fn scores_batch(
+        &self,
+        inputs: &[Array3<i64>],
+        opts: SimOptions,
+    ) -> Result<Array2<f64>, SimError> {
+        Ok(self.classify_batch(inputs, opts)?.mapv(|v| v as f64))
+    }
 }

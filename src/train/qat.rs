@@ -8,9 +8,10 @@
 //! the device's [`QatScheme`]; the loop that calls this is [`super::run`].
 
 use super::model::{ModelOptions, TrainError, TrainModel};
+use super::step::images_tensor;
 use crate::fuse::{FuseError, fold_batchnorm};
 use crate::ir::Graph;
-use crate::quant::{PolicyError, QatParts, QatPolicy, QatScheme};
+use crate::quant::{CalibrationSettings, PolicyError, QatParts, QatPolicy, QatScheme};
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
@@ -43,6 +44,10 @@ pub struct Qat {
     /// Whether QAT has begun: the checkpoint's parameters are folded and quantization-aware.
     #[serde(default)]
     pub active: bool,
+    /// How activation ranges are calibrated, for schemes that calibrate them (GTI's ReLU
+    /// caps).
+    #[serde(default)]
+    pub calibration: CalibrationSettings,
     /// Where the policy came from (for error messages; not stored).
     #[serde(skip)]
     pub policy_file: String,
@@ -82,6 +87,7 @@ pub fn configure(
         weights: weights || both,
         activations: activations || both,
         active: false,
+        calibration: CalibrationSettings::default(),
         policy_file: file,
     }))
 }
@@ -126,6 +132,57 @@ impl Qat {
         model.set_quant(scheme.qat(graph, parts, &self.policy))?;
         Ok(model)
     }
+}
+
+/// Calibrate what `scheme` needs before quantized activations start (GTI's ReLU caps): the
+/// graph is prepared (folded, policy applied), its weights-only quantization-aware model runs
+/// over the first `q.calibration.batches` batches of `images` (normalized values of
+/// `[C, H, W]` images, `batch` per batch, in order), and the scheme records what it saw.
+/// Returns the number of calibrated nodes (0 when nothing needed calibrating).
+pub fn calibrate(
+    graph: &mut Graph,
+    q: &Qat,
+    scheme: &dyn QatScheme,
+    opts: &ModelOptions,
+    images: (&[f32], [usize; 3]),
+    batch: usize,
+    device: &Device,
+) -> Result<usize, QatError> {
+    if !q.activations {
+        return Ok(0);
+    }
+    q.prepare_graph(graph, scheme)?;
+    let Some(mut cal) = scheme.calibrator(graph, q.calibration) else {
+        return Ok(0);
+    };
+    let mut model = TrainModel::new(graph, opts, device)?;
+    let parts = QatParts {
+        weights: q.weights,
+        activations: false,
+    };
+    model.set_quant(scheme.qat(graph, parts, &q.policy))?;
+    let (values, [c, h, w]) = images;
+    let per = c * h * w;
+    let n = values.len() / per.max(1);
+    let nodes = cal.nodes().to_vec();
+    for first in (0..n)
+        .step_by(batch.max(1))
+        .take(q.calibration.batches.max(1))
+    {
+        let count = batch.min(n - first);
+        let x = values[first * per..(first + count) * per].to_vec();
+        let outs = model.forward_all(images_tensor(x, [count, c, h, w], device))?;
+        for (k, &node) in nodes.iter().enumerate() {
+            let v = outs[node]
+                .clone()
+                .into_data()
+                .try_into_vec_as::<f32>()
+                .expect("float outputs");
+            cal.observe(k, &v);
+        }
+    }
+    cal.finish(graph);
+    Ok(nodes.len())
 }
 
 /// The model of `graph` in the mode `qat` says: float, or (once QAT is active) prepared and

@@ -79,6 +79,10 @@ pub struct RunConfig {
     /// Continue the run saved in this checkpoint: its recipe, seed, normalization, parameters
     /// and optimizer state are used; only `recipe.epochs` comes from here.
     pub resume_from: Option<PathBuf>,
+    /// Start from this checkpoint's parameters and stage (batch norm folded or not, recorded
+    /// widths and activation caps) with a fresh optimizer and this run's own recipe (the MDK's
+    /// stage-by-stage training).
+    pub init_from: Option<PathBuf>,
     pub progress: Progress,
     /// Quantization-aware training (a resumed run keeps its own).
     pub qat: Option<Qat>,
@@ -280,6 +284,9 @@ pub fn train(
     let mut graph = graph.clone();
     let mut meta = initial_meta(cfg);
     let mut optimizer_state = Vec::new();
+    if let Some(path) = &cfg.init_from {
+        progress::load_into(path, &mut graph)?;
+    }
     if let Some(path) = &cfg.resume_from {
         let loaded = progress::load_into(path, &mut graph)?;
         meta = progress::require_meta(path, &loaded)?;
@@ -322,6 +329,23 @@ pub fn train(
             model.export_to_graph(&mut graph)?;
             let old = qat::param_shapes(&model);
             q.active = true;
+            if let Some(scheme) = scheme {
+                let values = match &plain {
+                    Some(v) => std::borrow::Cow::Borrowed(v),
+                    None => std::borrow::Cow::Owned(normalized(&data.train, norm)),
+                };
+                let images = (values.as_slice(), [c, h, w]);
+                let eval = &cfg.eval_device;
+                qat::calibrate(
+                    &mut graph,
+                    q,
+                    scheme,
+                    &opts,
+                    images,
+                    recipe.batch_size,
+                    eval,
+                )?;
+            }
             model = qat::build_model(&mut graph, Some(q), scheme, &opts, device)?;
             stepper
                 .optim

@@ -21,6 +21,8 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Location {
     Model,
+    /// 1-based layer of a full model.
+    Host(usize),
     /// 1-based chip of a cascade.
     Chip(usize),
     /// 1-based major layer.
@@ -33,6 +35,7 @@ impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Location::Model => write!(f, "model"),
+            Location::Host(k) => write!(f, "layer {k}"),
             Location::Chip(k) => write!(f, "chip {k} of the cascade"),
             Location::Major(m) => write!(f, "major layer {m}"),
             Location::Sub(m, s) => write!(f, "major layer {m} sub-layer {s}"),
@@ -350,5 +353,8 @@ fn check_budget(layers: &[MajorLayer], chip: Chip, at: Location, f: &mut Finding
     }
 }
 
+mod full_model;
 #[cfg(test)]
 mod tests;
+
+pub use full_model::check_full_model;

@@ -173,9 +173,14 @@ impl Target for Max78000Target {
     fn convert(
         &self,
         graph: &Graph,
-        input: &Array3<i64>,
+        input: Option<&Array3<i64>>,
         req: &ConvertRequest,
     ) -> Result<Project, TargetError> {
+        let input = input.ok_or_else(|| {
+            TargetError::message(
+                "--sample-input: required for --device max78000 (the known-answer test)",
+            )
+        })?;
         let opts = ConvertOptions {
             project: project_options(req),
             kat: kat_options(&req.izer),

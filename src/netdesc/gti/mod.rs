@@ -1,13 +1,16 @@
 //! GTI Lightspeeur description front end: the chip network JSON (gti.md §4.1) and the
-//! full-model JSON (§4.2), read and written. Loading them into the IR builds on these.
+//! full-model JSON (§4.2), read and written, and qtool's training extras of a chip network
+//! (its `"qtool"` object). The device loader (`crate::device::gti`) builds the IR from them.
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 pub mod chip_network;
+mod extras;
 pub mod full_model;
 
 pub use chip_network::{ChipNetwork, MajorLayer, ModelEntry};
+pub use extras::ChipExtras;
 pub use full_model::{CnnDevice, FullModel, ModelLayer, Operation, TensorIn, TensorOut};
 
 /// A GTI JSON file: parsed from text, written pretty-printed with or without qtool's

@@ -5,14 +5,18 @@
 //! (1, 2, 3, 5, 8, 12-bit masks; 12- to 20-bit integers), checked against the chip table of
 //! `crate::device::gti`.
 //!
-//! Pure functions on float32 slices, as GTI's MDKs compute them; the fake-quantization
-//! stages for training and the integer engine build on them. Must not build trainable
-//! models or write files.
+//! Pure functions on float32 slices, as GTI's MDKs compute them, and on them the
+//! fake-quantization of training and `eval --quantized` ([`fake`], [`GtiScheme`]); the
+//! integer engine builds on them too. Must not build trainable models or write files.
 
 pub mod activation;
 pub mod calibrate;
+pub mod fake;
+pub mod fusion;
 pub mod gain;
+pub mod ptq;
 pub mod rounding;
+mod scheme;
 pub mod tensor;
 pub mod weights;
 
@@ -20,6 +24,7 @@ pub use activation::{CODES_5BIT, CODES_10BIT, TEN_BIT_LAST_CAP, pixel_code, quan
 pub use calibrate::{CapTracker, percentile};
 pub use gain::{CapTarget, Gains, gains, host_compensation};
 pub use rounding::{chip_round, on_grid, shift};
+pub use scheme::GtiScheme;
 pub use weights::{CodeRounding, quantize_bias, quantize_weights};
 
 /// Equal within 1e-5 relative (gti.md prints its numbers with more digits than f32 has).

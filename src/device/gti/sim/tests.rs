@@ -1,0 +1,167 @@
+//! The engine against a direct transcription of gti.md §2.8 (loops over every output,
+//! i64 sums, the chip's rounding through floats), on random networks covering 3×3 and 1×1
+//! kernels, depthwise sub-layers, max and sample pooling and host FC layers.
+
+use super::*;
+use crate::data::rng::Rng;
+use crate::device::gti::graph::build;
+use crate::device::gti::{Chip, chip_slot};
+use crate::ir::{Node, Op};
+use crate::netdesc::gti::{ChipExtras, ChipNetwork, FullModel, GtiJson};
+use crate::quant::gti::chip_round;
+use ndarray::{Array1, ArrayD, IxDyn};
+
+fn network(sampling: u8) -> ChipNetwork {
+    ChipNetwork::from_json(&format!(
+        r#"{{"layer": [
+        {{"major_layer": 1, "image_size": 12, "input_channels": 3, "output_channels": 16,
+         "sublayer_number": 2, "coef_bits": 12, "pooling": true}},
+        {{"major_layer": 2, "image_size": 6, "input_channels": 16, "output_channels": 32,
+         "sublayer_number": 3, "coef_bits": 5, "pooling": true, "depth_enable": true,
+         "one_coef": [0, 1, 1]}}],
+        "model": [{{"ChipType": 2803, "SamplingMethod": {sampling}}}]}}"#
+    ))
+    .unwrap()
+}
+
+const HOST: &str = r#"{"name": "t", "layer": [
+  {"operation": "IMAGEREADER"},
+  {"operation": "FC", "name": "fc1", "activation": "relu", "output channels": 8},
+  {"operation": "FC", "name": "fc2", "output channels": 4}]}"#;
+
+/// A quantized graph with random integer coefficients and shifts.
+fn quantized(sampling: u8, seed: u64) -> Graph {
+    let host = FullModel::from_json(HOST).unwrap();
+    let extras = ChipExtras {
+        batch_norm: Some(false),
+        ..ChipExtras::default()
+    };
+    let mut g = build(&network(sampling), Chip::C2803, &extras, Some(&host), "t").unwrap();
+    let mut rng = Rng::new(seed);
+    for n in &mut g.nodes {
+        let Some(shape) = n.weight_shape() else {
+            continue;
+        };
+        let count: usize = shape.iter().product();
+        let out = n.out_shape.channels;
+        if chip_slot(n).is_some() {
+            let w = (0..count)
+                .map(|_| rng.range_i64(-300, 300) as f32)
+                .collect();
+            n.weights = Some(ArrayD::from_shape_vec(IxDyn(&shape), w).unwrap());
+            n.bias = Some(
+                (0..out)
+                    .map(|_| rng.range_i64(-3000, 9000) as f32)
+                    .collect(),
+            );
+            n.quant.output_shift = Some(rng.range_i64(0, 12) as i32);
+        } else {
+            let w = (0..count)
+                .map(|_| rng.range_i64(-50, 50) as f32 / 64.0)
+                .collect();
+            n.weights = Some(ArrayD::from_shape_vec(IxDyn(&shape), w).unwrap());
+            n.bias = Some(Array1::from_elem(out, 0.25));
+        }
+    }
+    g
+}
+
+/// One chip node by the book.
+fn reference_node(n: &Node, x: &Array3<i64>) -> Array3<i64> {
+    let x = match n.pool {
+        Some(_) => {
+            let (c, h, w) = x.dim();
+            Array3::from_shape_fn((c, h / 2, w / 2), |(ch, i, j)| {
+                (0..2)
+                    .flat_map(|u| (0..2).map(move |v| (u, v)))
+                    .map(|(u, v)| x[[ch, 2 * i + u, 2 * j + v]])
+                    .max()
+                    .unwrap()
+            })
+        }
+        None => x.clone(),
+    };
+    let Op::Conv2d(c) = n.op else {
+        return x;
+    };
+    let w = n.weights.as_ref().unwrap();
+    let b = n.bias.as_ref().unwrap();
+    let s = n.quant.output_shift.unwrap();
+    let (cin, h, wd) = x.dim();
+    let (k, pad, stride) = (c.kernel[0], c.pad[0] as i64, c.stride[0]);
+    let per = cin / c.groups;
+    let (ho, wo) = (
+        (h + 2 * pad as usize - k) / stride + 1,
+        (wd + 2 * pad as usize - k) / stride + 1,
+    );
+    Array3::from_shape_fn((c.out_channels, ho, wo), |(o, i, j)| {
+        let group = o / (c.out_channels / c.groups);
+        let mut acc = b[o] as i64;
+        for ci in 0..per {
+            for u in 0..k {
+                for v in 0..k {
+                    let y = (i * stride + u) as i64 - pad;
+                    let z = (j * stride + v) as i64 - pad;
+                    if y < 0 || z < 0 || y >= h as i64 || z >= wd as i64 {
+                        continue;
+                    }
+                    let xv = x[[group * per + ci, y as usize, z as usize]];
+                    acc += w[[o, ci, u, v]] as i64 * xv;
+                }
+            }
+        }
+        let v = chip_round(acc as f32 / (1u64 << s) as f32) as i64;
+        v.clamp(0, 31)
+    })
+}
+
+#[test]
+fn engine_matches_the_formula() {
+    for (sampling, seed) in [(0, 1), (1, 2), (0, 3), (1, 4)] {
+        let g = quantized(sampling, seed);
+        let engine = GtiEngine::new(&g).unwrap();
+        let mut rng = Rng::new(seed + 100);
+        let inputs: Vec<Array3<i64>> = (0..3)
+            .map(|_| Array3::from_shape_fn((3, 12, 12), |_| rng.range_i64(0, 31)))
+            .collect();
+        let batch = engine
+            .classify_batch(&inputs, SimOptions::default())
+            .unwrap();
+        for (b, x) in inputs.iter().enumerate() {
+            let run = engine.run(x, SimOptions::default(), false).unwrap();
+            let mut y = x.clone();
+            let chip_nodes = g.nodes.iter().filter(|n| chip_slot(n).is_some());
+            for (k, n) in chip_nodes.enumerate() {
+                y = reference_node(n, &y);
+                assert_eq!(run.outputs[k], y, "sampling {sampling}, node {k}");
+            }
+            let pooled = reference_node(&g.nodes[5], &y);
+            let last = run.outputs.last().unwrap();
+            assert_eq!(last, &pooled, "the chip's last pooling");
+            let row: Vec<i64> = batch.row(b).to_vec();
+            assert_eq!(row, pooled.iter().copied().collect::<Vec<_>>());
+            assert!(pooled.iter().any(|v| *v > 0) || sampling == 1);
+        }
+        let scores = engine.scores_batch(&inputs, SimOptions::default()).unwrap();
+        assert_eq!(scores.dim(), (3, 4));
+    }
+}
+
+#[test]
+fn refuses_bad_inputs_and_unquantized_layers() {
+    let g = quantized(0, 9);
+    let engine = GtiEngine::new(&g).unwrap();
+    let bad = Array3::from_elem((3, 12, 12), 32);
+    let e = engine.run(&bad, SimOptions::default(), false).unwrap_err();
+    assert!(e.to_string().contains("5-bit code"), "{e}");
+    let small = Array3::zeros((3, 10, 12));
+    assert!(engine.run(&small, SimOptions::default(), false).is_err());
+    let mut g = quantized(0, 9);
+    g.nodes[0].quant.output_shift = None;
+    let e = GtiEngine::new(&g).unwrap_err();
+    assert!(e.to_string().contains("no shift"), "{e}");
+    let mut g = quantized(0, 9);
+    g.nodes[1].weights.as_mut().unwrap()[[0, 0, 0, 0]] = 0.5;
+    let e = GtiEngine::new(&g).unwrap_err();
+    assert!(e.to_string().contains("not an integer"), "{e}");
+}

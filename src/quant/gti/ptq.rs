@@ -1,0 +1,138 @@
+//! `qtool quantize --device gti`: a fused checkpoint (batch norm folded, every cap the chip's
+//! full range, gti.md §3.3–3.4) → integer coefficients per chip sub-layer: the shift `s`
+//! (§2.2), `Wq·2^s` and `Bq·2^s` from the same quantizers training used (§2.3–2.4), the mask
+//! and widths, 5-bit activations. Host layers stay float. The result is a qtool quantized
+//! checkpoint (clipping method `gti`) that `sim`, `eval --quantized` and `convert` read.
+
+use super::activation::CODES_5BIT;
+use super::rounding::shift;
+use super::weights::{CodeRounding, quantize_bias, quantize_weights};
+use crate::checkpoint::native::{LayerMeta, NativeCheckpoint, NativeMeta};
+use crate::device::gti::{Chip, chip_slot};
+use crate::device::{Quantized, QuantizedLayer};
+use crate::ir::{ActQuant, Graph, WeightBits, params};
+use ndarray::{Array1, ArrayD};
+
+/// The clipping method recorded in GTI quantized checkpoints.
+pub const METHOD: &str = "gti";
+
+fn max_abs<'a>(v: impl IntoIterator<Item = &'a f32>) -> f32 {
+    v.into_iter().fold(0f32, |m, x| m.max(x.abs()))
+}
+
+/// Quantize the chip sub-layers of a fused `graph` in place (integers in the parameters,
+/// shifts and widths in the attributes); one row per sub-layer. Errors name the layer that
+/// is not fused.
+pub fn quantize_graph(graph: &mut Graph, chip: Chip) -> Result<Vec<QuantizedLayer>, String> {
+    let mut rows = Vec::new();
+    for i in 0..graph.nodes.len() {
+        let name = params::layer_key(graph, i);
+        let node = &mut graph.nodes[i];
+        let Some(slot) = chip_slot(node) else {
+            continue;
+        };
+        let not_fused = |what: &str| {
+            format!(
+                "layer `{name}`: {what} (run `qtool fuse --device gti` on a quantization-aware checkpoint first)"
+            )
+        };
+        if node.batchnorm.is_some() {
+            return Err(not_fused("batch norm is not folded"));
+        }
+        let cap = node.quant.act.and_then(|a| a.cap);
+        if cap.is_none_or(|c| (c - CODES_5BIT).abs() > 1e-4) {
+            return Err(not_fused("its ReLU cap is not the chip's 31"));
+        }
+        let w = node
+            .weights
+            .as_ref()
+            .ok_or_else(|| format!("layer `{name}`: no weights"))?;
+        let channels = node.out_shape.channels;
+        let b = node.bias.clone().unwrap_or_else(|| Array1::zeros(channels));
+        let widths = chip
+            .widths(slot.mask)
+            .ok_or_else(|| format!("layer `{name}`: the {chip} has no mask {}", slot.mask))?;
+        let s = shift(chip, slot.mask, max_abs(w.iter()), Some(max_abs(b.iter())))
+            .expect("the chip has the mask");
+        let scale = (1u32 << s) as f32;
+        let taps = w.shape()[2..].iter().product();
+        let flat: Vec<f32> = w.iter().copied().collect();
+        let wq = quantize_weights(&flat, taps, slot.mask, s, CodeRounding::Round);
+        let bq = quantize_bias(b.as_slice().unwrap_or(&b.to_vec()), s);
+        let top = |bits: u8| ((1i64 << (bits - 1)) - 1) as f32;
+        let (wt, bt) = (top(widths.weight_bits), top(widths.bias_bits));
+        let saturated = wq.iter().filter(|v| (*v * scale).abs() > wt).count()
+            + bq.iter().filter(|v| (*v * scale).abs() > bt).count();
+        let ints: Vec<f32> = wq
+            .iter()
+            .map(|v| (v * scale).round().clamp(-wt, wt))
+            .collect();
+        node.weights =
+            Some(ArrayD::from_shape_vec(w.raw_dim(), ints).expect("same number of weights"));
+        node.bias = Some(
+            bq.iter()
+                .map(|v| (v * scale).round().clamp(-bt, bt))
+                .collect(),
+        );
+        node.quant.output_shift = Some(i32::from(s));
+        node.quant.weight_bits = WeightBits::try_from(slot.mask.bits()).ok();
+        node.quant.bias_bits = Some(widths.bias_bits);
+        node.quant.act = Some(ActQuant {
+            bits: 5,
+            cap: Some(CODES_5BIT),
+        });
+        rows.push(QuantizedLayer {
+            layer: i,
+            name,
+            bits: WeightBits::try_from(slot.mask.bits()).expect("masks are 1 to 12 bits"),
+            output_shift: i32::from(s),
+            saturated,
+        });
+    }
+    Ok(rows)
+}
+
+/// The quantized checkpoint of a quantized `graph`, its rows and their table.
+pub fn quantized_checkpoint(
+    graph: &Graph,
+    rows: Vec<QuantizedLayer>,
+    epoch: Option<u64>,
+) -> Quantized {
+    let layers = graph
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| LayerMeta {
+            name: params::layer_key(graph, i),
+            quant: n.quant,
+        })
+        .collect();
+    let mut meta = NativeMeta::new(graph.arch.clone(), epoch, layers);
+    meta.clipping_method = Some(METHOD.to_string());
+    let mut table = String::from("layer            mask shift saturated\n");
+    for r in &rows {
+        table.push_str(&format!(
+            "{:<16} {:>4} {:>5} {:>9}\n",
+            r.name, r.bits, r.output_shift, r.saturated
+        ));
+    }
+    let warnings = rows
+        .iter()
+        .filter(|r| r.saturated > 0)
+        .map(|r| {
+            format!(
+                "layer `{}`: {} coefficients hit the integer range at shift 0",
+                r.name, r.saturated
+            )
+        })
+        .collect();
+    Quantized {
+        checkpoint: NativeCheckpoint {
+            meta,
+            tensors: params::state_dict(graph),
+        },
+        layers: rows,
+        table,
+        warnings,
+    }
+}

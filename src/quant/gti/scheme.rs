@@ -1,0 +1,125 @@
+//! The GTI scheme as training and `eval --quantized` use it ([`QatScheme`]): every chip
+//! sub-layer of the graph (nodes with a `crate::device::gti::ChipSlot`) gets a
+//! [`LayerQuant`] at its major layer's mask; host layers stay float. ReLU caps are calibrated
+//! from data (gti.md §3.2) before quantized activations start.
+//!
+//! A QAT policy's `weight_bits` do not apply: GTI's widths are the chip network's
+//! `coef_bits` (its overrides must still name layers).
+
+use super::activation::CODES_5BIT;
+use super::calibrate::CapTracker;
+use super::fake::LayerQuant;
+use crate::device::gti::{Chip, chip_slot};
+use crate::ir::{ActQuant, Activation, Graph, NodeId, params::layer_names};
+use crate::quant::{
+    CalibrationSettings, Calibrator, FakeQuant, ModelQuant, PolicyError, QatParts, QatPolicy,
+    QatScheme,
+};
+use std::sync::Arc;
+
+/// The fake-quantization of one chip.
+#[derive(Debug, Clone, Copy)]
+pub struct GtiScheme {
+    pub chip: Chip,
+}
+
+/// A cap for a layer whose calibration saw only zeros (any positive cap gives its zeros).
+const DEAD_LAYER_CAP: f32 = 1.0;
+
+fn per_chip_node(
+    graph: &Graph,
+    f: impl Fn(&crate::ir::Node, crate::device::gti::ChipSlot) -> LayerQuant,
+) -> Vec<Option<Arc<dyn FakeQuant>>> {
+    graph
+        .nodes
+        .iter()
+        .map(|n| chip_slot(n).map(|slot| Arc::new(f(n, slot)) as Arc<dyn FakeQuant>))
+        .collect()
+}
+
+impl QatScheme for GtiScheme {
+    fn calibrator(
+        &self,
+        graph: &Graph,
+        settings: CalibrationSettings,
+    ) -> Option<Box<dyn Calibrator>> {
+        let nodes: Vec<NodeId> = (0..graph.nodes.len())
+            .filter(|&i| {
+                let n = &graph.nodes[i];
+                chip_slot(n).is_some()
+                    && n.activation == Activation::Relu
+                    && n.quant.act.and_then(|a| a.cap).is_none()
+            })
+            .collect();
+        if nodes.is_empty() {
+            return None;
+        }
+        let trackers = vec![CapTracker::default(); nodes.len()];
+        Some(Box::new(CapCalibration {
+            nodes,
+            trackers,
+            percentile: settings.percentile,
+        }))
+    }
+
+    fn check_policy(
+        &self,
+        policy: &QatPolicy,
+        graph: &Graph,
+        file: &str,
+    ) -> Result<(), PolicyError> {
+        policy.check_layers(&layer_names(graph), file)
+    }
+
+    fn apply_policy(&self, _graph: &mut Graph, _policy: &QatPolicy) {}
+
+    fn qat(&self, graph: &Graph, parts: QatParts, _policy: &QatPolicy) -> ModelQuant {
+        ModelQuant {
+            layers: per_chip_node(graph, |n, slot| {
+                let cap = n.quant.act.and_then(|a| a.cap);
+                let cap = if parts.activations { cap } else { None };
+                LayerQuant::qat(self.chip, slot.mask, parts.weights, cap)
+            }),
+            input_scale: None,
+            output_scale: None,
+        }
+    }
+
+    fn simulate(&self, graph: &Graph) -> ModelQuant {
+        ModelQuant {
+            layers: per_chip_node(graph, |n, slot| {
+                let s = n.quant.output_shift.unwrap_or(0).clamp(0, 31) as u8;
+                LayerQuant::simulate(self.chip, slot.mask, s)
+            }),
+            input_scale: None,
+            output_scale: None,
+        }
+    }
+}
+
+/// ReLU-cap calibration: per node, the largest batch percentile.
+struct CapCalibration {
+    nodes: Vec<NodeId>,
+    trackers: Vec<CapTracker>,
+    percentile: f64,
+}
+
+impl Calibrator for CapCalibration {
+    fn nodes(&self) -> &[NodeId] {
+        &self.nodes
+    }
+
+    fn observe(&mut self, k: usize, outputs: &[f32]) {
+        self.trackers[k].observe(outputs, self.percentile);
+    }
+
+    fn finish(self: Box<Self>, graph: &mut Graph) {
+        for (&i, t) in self.nodes.iter().zip(&self.trackers) {
+            let cap = if t.cap > 0.0 { t.cap } else { DEAD_LAYER_CAP };
+            graph.nodes[i].quant.act = Some(ActQuant {
+                bits: CODES_5BIT.log2().ceil() as u8,
+                cap: Some(cap),
+            });
+        }
+    }
+}
