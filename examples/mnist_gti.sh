@@ -6,24 +6,27 @@
 #   → 6 quantize → sim --evaluate ≡ eval --quantized → sample → sim → convert.
 #
 # Usage: examples/mnist_gti.sh
-# Environment: QTOOL (command to run, default: cargo run --release --quiet --), EPOCHS (per
-# stage, default 3), CHIP (2803), NET (networks/gti-vgg-mnist.json; its ChipType must be
-# CHIP), SEED, OUT.
+# Environment: QTOOL (command to run, default: cargo run --release --quiet --), FLOAT_EPOCHS
+# (stage 1, default 12, recipe configs/gti-mnist.yaml), EPOCHS (each later training stage,
+# default 3), CHIP (2803), NET (networks/gti-vgg-mnist.json; its ChipType must be CHIP), SEED,
+# OUT.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 read -r -a QTOOL <<< "${QTOOL:-cargo run --release --quiet --}"
+FLOAT_EPOCHS=${FLOAT_EPOCHS:-12}
 EPOCHS=${EPOCHS:-3}
 CHIP=${CHIP:-2803}
 NET=${NET:-networks/gti-vgg-mnist.json}
 SEED=${SEED:-1}
 OUT=${OUT:-runs/mnist_gti}
 DEV=(--device gti --chip "$CHIP" --network "$NET")
-TRAIN=(train "${DEV[@]}" --epochs "$EPOCHS" --optimizer adam --seed "$SEED" --quiet --overwrite)
+TRAIN=(train "${DEV[@]}" --schedule configs/gti-mnist.yaml --seed "$SEED" --quiet --overwrite)
 
 mkdir -p "$OUT"
-echo "== 1 float ($EPOCHS epochs)"
-"${QTOOL[@]}" "${TRAIN[@]}" --lr 0.001 --out "$OUT/r1" | head -3
+echo "== 1 float ($FLOAT_EPOCHS epochs)"
+"${QTOOL[@]}" "${TRAIN[@]}" --epochs "$FLOAT_EPOCHS" --out "$OUT/r1" | head -3
+TRAIN+=(--epochs "$EPOCHS")
 echo "== 2 quantized weights"
 "${QTOOL[@]}" "${TRAIN[@]}" --lr 0.0005 --init-from "$OUT/r1/best.safetensors" --quant-w \
     --out "$OUT/r2" | head -3

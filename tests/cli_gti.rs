@@ -337,3 +337,155 @@ fn chip_specific_limits() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn upsampling_limits() {
+    limit(
+        example_2(),
+        "2803",
+        |n| {
+            n["layer"][3]["output_channels"] = json!(32);
+            n["layer"][4]["input_channels"] = json!(32);
+        },
+        &[
+            "major layer 4: upsample_enable: 64 → 32 channels (an upsampling major layer keeps its channels)",
+        ],
+    );
+    limit(
+        example_1(),
+        "5801",
+        |n| {
+            n["layer"][0]["input_channels"] = json!(64);
+            n["layer"][0]["upsample_enable"] = json!(true);
+            n["layer"][1]["image_size"] = json!(224);
+        },
+        &[
+            "major layer 1: upsample_enable: upsampling the network input (after the first major layer)",
+        ],
+    );
+}
+
+/// The bundled MNIST network's full model, edited, checked with the network on the 2803:
+/// exit 2 and one line naming the full-model file, the layer and the key.
+fn full_model_fails(edit: impl FnOnce(&mut Value), expect: &str) {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let net = Path::new(root).join("networks/gti-vgg-mnist.json");
+    let text =
+        std::fs::read_to_string(Path::new(root).join("networks/gti-vgg-mnist_model.json")).unwrap();
+    let mut full: Value = serde_json::from_str(&text).unwrap();
+    edit(&mut full);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("model.json");
+    std::fs::write(&file, full.to_string()).unwrap();
+    let out = inspect(
+        &net,
+        &[
+            "--device",
+            "gti",
+            "--chip",
+            "2803",
+            "--full-model",
+            file.to_str().unwrap(),
+        ],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    let expect = format!("error: {}: {expect}", file.display());
+    assert!(err.contains(&expect), "`{expect}` not in: {err}");
+}
+
+#[test]
+fn full_model_limits() {
+    full_model_fails(
+        |m| m["layer"][1]["device"]["chip"] = json!("5801"),
+        "layer 2: device.chip: \"5801\" is not the chip asked for (--chip 2803)",
+    );
+    full_model_fails(
+        |m| m["layer"][1]["output height"] = json!(28),
+        "layer 2: output height: 28 (the chip network gives 14)",
+    );
+    full_model_fails(
+        |m| m["layer"][0]["output channels"] = json!(1),
+        "layer 1: output channels: 1 (the chip network's input gives 3)",
+    );
+    full_model_fails(
+        |m| {
+            let l = m["layer"].as_array_mut().unwrap();
+            let cnn = l[1].clone();
+            l.push(cnn);
+        },
+        "layer 7: operation: GTICNN after a host layer (chips first)",
+    );
+    full_model_fails(
+        |m| {
+            m["layer"].as_array_mut().unwrap().remove(1);
+        },
+        "model: GTICNN: 0 GTICNN layers (one per chip (1))",
+    );
+    full_model_fails(
+        |m| {
+            m["layer"].as_array_mut().unwrap().swap(0, 1);
+        },
+        "layer 2: operation: IMAGEREADER (the first layer only)",
+    );
+    full_model_fails(
+        |m| m["layer"][2]["activaton"] = json!("relu"),
+        "unknown field `activaton`",
+    );
+    full_model_fails(
+        |m| m["layer"][2]["activation"] = json!("tanh"),
+        "layer 3: activation: \"tanh\" is not one qtool knows (relu)",
+    );
+}
+
+#[test]
+fn full_model_mode_on_the_2801() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let dir = tempfile::tempdir().unwrap();
+    let mut net: Value = serde_json::from_str(
+        &std::fs::read_to_string(Path::new(root).join("networks/gti-vgg-mnist.json")).unwrap(),
+    )
+    .unwrap();
+    net["model"][0]["ChipType"] = json!(2801);
+    net["layer"][0]["coef_bits"] = json!(3);
+    net["layer"][1]["coef_bits"] = json!(1);
+    net["qtool"]["full_model"] = json!("m.json");
+    let mut full: Value = serde_json::from_str(
+        &std::fs::read_to_string(Path::new(root).join("networks/gti-vgg-mnist_model.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    full["layer"][1]["device"]["chip"] = json!("2801");
+    let write = |full: &Value| {
+        std::fs::write(dir.path().join("m.json"), full.to_string()).unwrap();
+        std::fs::write(dir.path().join("n.json"), net.to_string()).unwrap();
+        inspect(
+            &dir.path().join("n.json"),
+            &["--device", "gti", "--chip", "2801"],
+        )
+    };
+    assert!(write(&full).status.success());
+    full["layer"][1]["mode"] = json!(3);
+    let out = write(&full);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("m.json: layer 2: mode: 3 (0, 1, 2 or 4 on the 2801)"),
+        "{err}"
+    );
+    let out = Command::cargo_bin("qtool")
+        .unwrap()
+        .args([
+            "inspect",
+            "-n",
+            "networks/ai85net5.yaml",
+            "--full-model",
+            "x.json",
+        ])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the max78000 runs no host layers"));
+}

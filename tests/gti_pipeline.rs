@@ -265,6 +265,30 @@ fn stages_eval_sim_and_convert_agree() {
         assert_eq!(burn, chip);
     }
 
+    // One sample through the chip, with every layer's intermediate data.
+    let sample = dir.join("sample.npy");
+    let logs = dir.join("logs");
+    let mut a = vec!["sample", "--out", s(&sample), "--data", &data_s];
+    a.extend(common);
+    qtool(&a);
+    let mut a = vec![
+        "sim",
+        "--checkpoint",
+        s(&q),
+        "--input",
+        s(&sample),
+        "--log-intermediate",
+        s(&logs),
+    ];
+    a.extend(common);
+    qtool(&a);
+    let mut logged: Vec<String> = std::fs::read_dir(&logs)
+        .unwrap()
+        .map(|f| f.unwrap().file_name().into_string().unwrap())
+        .collect();
+    logged.sort();
+    assert_eq!(logged, ["00_conv1_1.npy", "01_conv1_2.npy", "02_pool.npy"]);
+
     // convert twice: byte-identical; sim reads its own .model back.
     for out in ["p1", "p2"] {
         let mut a = vec!["convert", "--checkpoint", s(&q), "--out"];

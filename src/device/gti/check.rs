@@ -1,8 +1,8 @@
 //! Limit checks of a chip network against one chip (gti.md §1.1–1.3), every rule reading the
 //! chip table ([`super::chip`]): masks, sub-layer and major-layer counts, image sizes chained
 //! through pooling and upsampling, channel counts and chaining, `learning`/`last_layer_out`
-//! exclusivity, residual pairs, 10-bit placement, shifts, `one_coef`, the coefficient budget
-//! and `ChipType`. A violation reads `major layer M sub-layer S: KEY: what (limit)`; the caller
+//! exclusivity, residual pairs, 10-bit placement, upsampling (channels kept, not on the input),
+//! shifts, `one_coef`, the coefficient budget and `ChipType`. A violation reads `major layer M sub-layer S: KEY: what (limit)`; the caller
 //! puts the file in front.
 //!
 //! Choices where the spec is open (written down in the README): a major layer's size must
@@ -208,6 +208,19 @@ fn check_major(l: &MajorLayer, index: usize, chip: Chip, f: &mut Findings) {
     if l.ten_bits() && chip == Chip::C2801 {
         let what = "10-bit output".to_string();
         f.add(at, "ten_bits_enable", what, "2803 and 5801 only");
+    }
+    if l.upsample() && l.input_channels != l.output_channels {
+        let what = format!("{} → {} channels", l.input_channels, l.output_channels);
+        f.add(
+            at,
+            "upsample_enable",
+            what,
+            "an upsampling major layer keeps its channels",
+        );
+    }
+    if l.upsample() && index == 0 {
+        let what = "upsampling the network input".to_string();
+        f.add(at, "upsample_enable", what, "after the first major layer");
     }
 }
 

@@ -23,7 +23,7 @@ use crate::quant::QatScheme;
 use crate::quant::gti::GtiScheme;
 use crate::quant::gti::fusion::edit_gains;
 use crate::quant::gti::ptq;
-use crate::sim::Simulator;
+use crate::sim::{LayerTrace, Simulator};
 use ndarray::{Array3, ArrayD};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -251,6 +251,15 @@ impl Target for GtiTarget {
             files,
             verbose: String::new(),
         })
+    }
+
+    fn write_trace(
+        &self,
+        dir: &Path,
+        graph: &Graph,
+        traces: &[LayerTrace],
+    ) -> Result<(), TargetError> {
+        super::sim::write_trace(dir, graph, traces).map_err(TargetError::device)
     }
 
     fn input_normalization(&self) -> Normalization {

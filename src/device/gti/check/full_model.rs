@@ -1,7 +1,7 @@
 //! Limit checks of a full-model JSON against its chip network and the chip (gti.md §4.2):
 //! the layer order (image reader, one `GTICNN` per chip of the cascade, then host layers), the
-//! image reader's size, each `GTICNN`'s `device.chip` and `mode`, and the chip output size
-//! it announces. A violation reads `layer N: KEY: what (limit)` (N counts from 1).
+//! image reader's size, each `GTICNN`'s `device.chip` and `mode`, the chip output size it
+//! announces, and each `FC`'s size and activation. A violation reads `layer N: KEY: what (limit)` (N counts from 1).
 
 use super::{Findings, Location, Violation};
 use crate::device::gti::chip::Chip;
@@ -92,7 +92,22 @@ pub fn check_full_model(full: &FullModel, net: &ChipNetwork, chip: Chip) -> Vec<
                     size_keys(l, at, output, "the chip network", &mut f);
                 }
             }
-            Operation::Fc | Operation::Softmax | Operation::Label => host_seen = true,
+            Operation::Fc => {
+                host_seen = true;
+                if l.output_channels.is_none_or(|c| c == 0) {
+                    f.add(
+                        at,
+                        "output channels",
+                        "missing or 0".into(),
+                        "a positive count",
+                    );
+                }
+                if let Some(a) = l.activation.as_deref().filter(|a| *a != "relu") {
+                    let what = format!("{a:?} is not one qtool knows");
+                    f.add(at, "activation", what, "relu");
+                }
+            }
+            Operation::Softmax | Operation::Label => host_seen = true,
         }
     }
     if full.layer.first().map(|l| l.operation) != Some(Operation::ImageReader) {

@@ -9,6 +9,7 @@
 //! arithmetic; which nodes are on the chip is the graph's ([`super::chip_slot`]).
 
 mod host;
+mod log;
 mod step;
 #[cfg(test)]
 mod tests;
@@ -16,6 +17,7 @@ mod tests;
 use crate::ir::Graph;
 use crate::sim::{SimError, SimOptions, SimResult, Simulator};
 use host::HostLayer;
+pub use log::write_trace;
 use ndarray::{Array2, Array3, Array4, Axis};
 use step::ChipStep;
 
@@ -106,12 +108,22 @@ impl Simulator for GtiEngine {
         trace: bool,
     ) -> Result<SimResult, SimError> {
         let x = self.batch_of(std::slice::from_ref(input))?;
+        if trace {
+            let mut x = x;
+            let mut traces = Vec::with_capacity(self.chip.len());
+            for step in &self.chip {
+                let t = step.trace(x.view());
+                x = t.output.clone().insert_axis(Axis(0));
+                traces.push(t);
+            }
+            let outputs = traces.iter().map(|t| t.output.clone()).collect();
+            return Ok(SimResult { outputs, traces });
+        }
         let outputs = self
             .chip_batch(x, true)
             .into_iter()
             .map(|o| o.index_axis_move(Axis(0), 0))
             .collect();
-        let _ = trace;
         Ok(SimResult {
             outputs,
             traces: Vec::new(),

@@ -4,9 +4,9 @@
 
 use crate::device::gti::chip_slot;
 use crate::ir::{Graph, Node, Op, PoolKind, params::layer_key};
-use crate::sim::SimError;
 use crate::sim::gemm::{self, Geometry, PackedWeights, Scratch};
-use ndarray::{Array4, ArrayView4};
+use crate::sim::{LayerTrace, SimError};
+use ndarray::{Array4, ArrayView4, Axis};
 use std::cell::RefCell;
 
 /// Largest 5-bit code.
@@ -117,14 +117,30 @@ impl ChipStep {
     pub fn run(&self, x: ArrayView4<i64>) -> Array4<i64> {
         if self.pool {
             let pooled = max_pool_2x2(x);
-            return self.correlate(pooled.view());
+            return self.operator(pooled.view()).1;
         }
-        self.correlate(x)
+        self.operator(x).1
     }
 
-    fn correlate(&self, x: ArrayView4<i64>) -> Array4<i64> {
+    /// This node on one batch of codes, with its intermediate data.
+    pub fn trace(&self, x: ArrayView4<i64>) -> LayerTrace {
+        let first = |a: &Array4<i64>| a.index_axis(Axis(0), 0).to_owned();
+        let pooled = self.pool.then(|| max_pool_2x2(x));
+        let op_input = pooled.clone().unwrap_or_else(|| x.to_owned());
+        let (acc, output) = self.operator(op_input.view());
+        LayerTrace {
+            input: first(&x.to_owned()),
+            pooled: pooled.as_ref().map(first),
+            op_input: first(&op_input),
+            acc: acc.as_ref().map(first),
+            output: first(&output),
+        }
+    }
+
+    /// The accumulators with bias (for a conv) and the output codes.
+    fn operator(&self, x: ArrayView4<i64>) -> (Option<Array4<i64>>, Array4<i64>) {
         let Some(conv) = &self.conv else {
-            return x.to_owned();
+            return (None, x.to_owned());
         };
         let (b, _, h, w) = x.dim();
         let (ho, wo) = conv.geometry.out_hw(h, w);
@@ -136,21 +152,24 @@ impl ChipStep {
             .max()
             .unwrap_or(0)
             + (1u64 << conv.shift);
-        SCRATCH.with(|s| {
+        let acc = SCRATCH.with(|s| {
             let mut scratch = s.borrow_mut();
             let (acc, _) = gemm::correlate(&conv.packed, &conv.geometry, x, headroom, &mut scratch);
             let acc = acc.to_i64();
             let plane = ho * wo;
-            let half = (1i64 << conv.shift) >> 1;
             Array4::from_shape_fn((b, m, ho, wo), |(n, o, i, j)| {
-                let a = acc[(n * m + o) * plane + i * wo + j] + conv.bias[o];
-                if a <= 0 {
-                    0
-                } else {
-                    ((a + half) >> conv.shift).min(CODE_MAX)
-                }
+                acc[(n * m + o) * plane + i * wo + j] + conv.bias[o]
             })
-        })
+        });
+        let half = (1i64 << conv.shift) >> 1;
+        let out = acc.mapv(|a| {
+            if a <= 0 {
+                0
+            } else {
+                ((a + half) >> conv.shift).min(CODE_MAX)
+            }
+        });
+        (Some(acc), out)
     }
 }
 

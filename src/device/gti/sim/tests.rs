@@ -142,6 +142,22 @@ fn engine_matches_the_formula() {
             assert_eq!(row, pooled.iter().copied().collect::<Vec<_>>());
             assert!(pooled.iter().any(|v| *v > 0) || sampling == 1);
         }
+        let traced = engine.run(&inputs[0], SimOptions::default(), true).unwrap();
+        let plain = engine
+            .run(&inputs[0], SimOptions::default(), false)
+            .unwrap();
+        assert_eq!(traced.outputs, plain.outputs);
+        assert_eq!(traced.traces.len(), plain.outputs.len());
+        for t in &traced.traces {
+            if let Some(acc) = &t.acc {
+                assert_eq!(acc.dim(), t.output.dim());
+                assert!(
+                    acc.iter()
+                        .zip(&t.output)
+                        .all(|(a, o)| (*a <= 0) == (*o == 0) || *o == 0)
+                );
+            }
+        }
         let scores = engine.scores_batch(&inputs, SimOptions::default()).unwrap();
         assert_eq!(scores.dim(), (3, 4));
     }
