@@ -23,6 +23,19 @@ const NET: &str = r#"{
   "qtool": {"arch": "gti-tiny", "full_model": "tiny_model.json"}
 }"#;
 
+/// A residual pair in a second major layer, 5-bit coefficients there.
+const RESIDUAL_NET: &str = r#"{
+  "layer": [
+    {"major_layer": 1, "image_size": 14, "input_channels": 3, "output_channels": 16,
+     "sublayer_number": 1, "coef_bits": 12, "pooling": false},
+    {"major_layer": 2, "image_size": 14, "input_channels": 16, "output_channels": 16,
+     "sublayer_number": 2, "coef_bits": 5, "pooling": true,
+     "resnet_shortcut_start_layers": [1]}
+  ],
+  "model": [{"ChipType": 2803, "MajorLayerNumber": 2, "SamplingMethod": 0}],
+  "qtool": {"arch": "gti-tiny", "full_model": "tiny_model.json"}
+}"#;
+
 const FULL: &str = r#"{
   "name": "gti-tiny",
   "layer": [
@@ -109,11 +122,29 @@ fn quantized_graph(net: &Path, ckpt: &Path) -> Graph {
 
 #[test]
 fn stages_eval_sim_and_convert_agree() {
+    pipeline(NET, &["00_conv1_1.npy", "01_conv1_2.npy", "02_pool.npy"]);
+}
+
+#[test]
+fn residual_pairs_through_every_stage() {
+    pipeline(
+        RESIDUAL_NET,
+        &[
+            "00_conv1_1.npy",
+            "01_conv2_1.npy",
+            "02_conv2_2.npy",
+            "03_add2_2.npy",
+            "04_pool.npy",
+        ],
+    );
+}
+
+fn pipeline(network: &str, logs_expected: &[&str]) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let data = data(dir);
     let net = dir.join("tiny.json");
-    std::fs::write(&net, NET).unwrap();
+    std::fs::write(&net, network).unwrap();
     std::fs::write(dir.join("tiny_model.json"), FULL).unwrap();
     let (net_s, data_s) = (s(&net).to_string(), s(&data).to_string());
     let base = [
@@ -129,21 +160,15 @@ fn stages_eval_sim_and_convert_agree() {
     let run = |extra: &[&str]| {
         let mut a: Vec<&str> = vec!["train"];
         a.extend(base);
-        a.extend([
-            "--epochs",
-            "2",
-            "--optimizer",
-            "adam",
-            "--lr",
-            "0.003",
-            "--quiet",
-        ]);
+        a.extend(["--epochs", "2", "--optimizer", "adam", "--quiet"]);
         a.extend(extra);
         qtool(&a)
     };
     let r = |n: &str| dir.join(n).join("best.safetensors");
-    run(&["--out", s(&dir.join("r1"))]);
+    run(&["--out", s(&dir.join("r1")), "--lr", "0.003"]);
     run(&[
+        "--lr",
+        "0.003",
         "--out",
         s(&dir.join("r3")),
         "--init-from",
@@ -165,11 +190,23 @@ fn stages_eval_sim_and_convert_agree() {
         "--out",
         s(&fused),
     ]);
+    // Fusion keeps the function: the QAT model before and after (caps 31) score alike.
+    let score = |ck: &Path| {
+        let mut a = vec!["eval", "--json", "--checkpoint", s(ck), "--data", &data_s];
+        a.extend(["--device", "gti", "--chip", "2803", "--network", &net_s]);
+        let v: serde_json::Value = serde_json::from_str(&qtool(&a)).unwrap();
+        (v["top1"].as_f64().unwrap(), v["loss"].as_f64().unwrap())
+    };
+    let (before, after) = (score(&r("r3")), score(&fused));
+    assert_eq!(before.0, after.0);
+    assert!((before.1 - after.1).abs() < 0.02, "{before:?} {after:?}");
     assert!(
         said.contains("cap") && said.contains("fc: compensated"),
         "{said}"
     );
     run(&[
+        "--lr",
+        "0.0003",
         "--out",
         s(&dir.join("r5")),
         "--init-from",
@@ -287,7 +324,7 @@ fn stages_eval_sim_and_convert_agree() {
         .map(|f| f.unwrap().file_name().into_string().unwrap())
         .collect();
     logged.sort();
-    assert_eq!(logged, ["00_conv1_1.npy", "01_conv1_2.npy", "02_pool.npy"]);
+    assert_eq!(logged, logs_expected);
 
     // convert twice: byte-identical; sim reads its own .model back.
     for out in ["p1", "p2"] {

@@ -34,10 +34,9 @@ pub fn project_parts(
             }
         };
         if chip_slot(node).is_some() {
-            let w = node
-                .weights
-                .as_ref()
-                .ok_or(format!("layer `{name}`: no weights"))?;
+            let Some(w) = node.weights.as_ref() else {
+                continue;
+            };
             let s = node
                 .quant
                 .output_shift
@@ -178,7 +177,9 @@ pub fn apply(graph: &mut Graph, unpacked: &Unpacked) -> Result<(), String> {
     let mut fcs = unpacked.fc.iter();
     for (i, node) in graph.nodes.iter_mut().enumerate() {
         if chip_slot(node).is_some() {
-            let shape = node.weight_shape().ok_or("a chip layer without weights")?;
+            let Some(shape) = node.weight_shape() else {
+                continue;
+            };
             let n: usize = shape.iter().product();
             let out = node.out_shape.channels;
             let s = *unpacked
@@ -204,10 +205,11 @@ pub fn apply(graph: &mut Graph, unpacked: &Unpacked) -> Result<(), String> {
             node.bias = Some(Array1::from(b));
             node.batchnorm = None;
             node.quant.output_shift = Some(i32::from(s));
-            node.quant.act = Some(crate::ir::ActQuant {
-                bits: 5,
-                cap: Some(31.0),
-            });
+            node.quant.act =
+                (node.activation == crate::ir::Activation::Relu).then_some(crate::ir::ActQuant {
+                    bits: 5,
+                    cap: Some(31.0),
+                });
         } else if let Op::Linear { out_features } = node.op {
             let fc = fcs.next().ok_or(format!("layer {i}: no FC data"))?;
             if fc.outputs != out_features || fc.inputs != node.op_in_channels() {

@@ -1,7 +1,8 @@
 //! A chip network (and the host layers of its full model) as the graph IR: one `Conv2d` node
 //! per conv sub-layer with its ReLU, max pooling as the next node's pooling stage, sample
-//! pooling as a stride-2 last sub-layer (gti.md §1.2: the two are the same), and one `Linear`
-//! node per host `FC` layer, the first flattening the chip's `[C][H][W]` output.
+//! pooling as a stride-2 last sub-layer (gti.md §1.2: the two are the same), residual pairs
+//! as two convs and an addition node, and one `Linear` node per host `FC` layer, the first
+//! flattening the chip's `[C][H][W]` output.
 //!
 //! Owns that mapping and the per-node [`ChipSlot`] annex (which major and sub-layer a node
 //! is, and its mask). Must not check chip limits (`super::check` does) or quantize.
@@ -9,8 +10,8 @@
 use super::budget::sublayers;
 use super::chip::{Chip, MaskBits};
 use crate::ir::{
-    Activation, BatchNorm, Conv, Graph, Node, Op, Pool, PoolKind, QuantAttrs, QuantScheme, Shape,
-    Source, WeightBits, infer_node,
+    Activation, BatchNorm, Conv, Eltwise, EltwiseOp, Graph, Node, Op, Pool, PoolKind, QuantAttrs,
+    QuantScheme, Shape, Source, WeightBits, infer_node,
 };
 use crate::netdesc::gti::{ChipExtras, ChipNetwork, FullModel, Operation};
 use ndarray::Array1;
@@ -21,24 +22,32 @@ pub struct ChipSlot {
     pub major: usize,
     pub sub: usize,
     pub mask: MaskBits,
+    /// The addition (and ReLU) ending a residual pair rather than a conv sub-layer (a pooling
+    /// node of a major layer is a `Passthrough` with `false`); neither has coefficients.
+    pub residual_add: bool,
 }
 
-/// The first on-chip feature the graph cannot express yet (residual pairs, upsampling,
-/// 10-bit outputs), or `None`.
+/// The first on-chip feature the graph cannot express yet (upsampling, 10-bit outputs, sample
+/// pooling after a residual addition), or `None`.
 pub fn unsupported_feature(net: &ChipNetwork) -> Option<String> {
+    let sampling = net.model.first().and_then(|m| m.sampling_method) == Some(1);
     net.layer.iter().enumerate().find_map(|(m, l)| {
-        let what = if l.resnet_shortcut_start_layers.is_some() {
-            "resnet_shortcut_start_layers: residual pairs"
-        } else if l.upsample() {
+        let ends_with_pair = l
+            .resnet_shortcut_start_layers
+            .as_ref()
+            .is_some_and(|s| s.contains(&l.sublayer_number.saturating_sub(1)));
+        let what = if l.upsample() {
             "upsample_enable: upsampling"
         } else if l.ten_bits() {
             "ten_bits_enable: 10-bit activations"
+        } else if sampling && l.pooling() && ends_with_pair {
+            "resnet_shortcut_start_layers: sample pooling after a residual addition"
         } else {
             return None;
         };
         Some(format!(
-            "major layer {}: {what} are checked and reported, but qtool cannot train, \
-             quantize or simulate them yet",
+            "major layer {}: {what} is checked and reported, but qtool cannot train, \
+             quantize or simulate it yet",
             m + 1
         ))
     })
@@ -54,8 +63,57 @@ fn fresh_batchnorm(channels: usize) -> BatchNorm {
     }
 }
 
+const MAX_POOL: Pool = Pool {
+    kind: PoolKind::Max,
+    size: [2, 2],
+    stride: [2, 2],
+    dilation: [1, 1],
+};
+
+/// The nodes being built, and where the data is.
+struct Builder {
+    nodes: Vec<Node>,
+    shape: Shape,
+    pending_pool: Option<Pool>,
+}
+
+impl Builder {
+    fn last(&self) -> Source {
+        self.nodes
+            .len()
+            .checked_sub(1)
+            .map_or(Source::Input, Source::Node)
+    }
+
+    fn push(&mut self, mut node: Node, what: impl Fn() -> String) -> Result<Source, String> {
+        let i = self.nodes.len();
+        infer_node(i, &mut node).map_err(|e| format!("{}: {}", what(), e.message))?;
+        self.shape = node.out_shape;
+        self.nodes.push(node);
+        Ok(Source::Node(i))
+    }
+
+    /// The pending max pooling as a node of its own (a residual pair needs its pooled input
+    /// as the shortcut).
+    fn pool_node(&mut self, slot: ChipSlot) -> Result<(), String> {
+        if let Some(pool) = self.pending_pool.take() {
+            let mut node = Node::new(Op::Passthrough, vec![self.last()], self.shape);
+            node.name = Some(format!("pool{}", slot.major));
+            node.pool = Some(pool);
+            node.annex = crate::ir::Annex::new(slot);
+            self.push(node, || format!("major layer {} pooling", slot.major + 1))?;
+        }
+        Ok(())
+    }
+}
+
 /// Build the graph of `net` for `chip`, followed by the `FC` layers of `host` if given.
 /// `net` has passed the chip checks. Errors name the major layer, sub-layer or host layer.
+///
+/// A residual pair (`resnet_shortcut_start_layers`) is its two conv nodes, the second
+/// without activation, and an addition node (the second conv's output plus the pair's input,
+/// then the ReLU); a major layer that starts with a pair after max pooling gets the pooling
+/// as a node of its own, so that the shortcut reads the pooled data.
 pub fn build(
     net: &ChipNetwork,
     chip: Chip,
@@ -68,15 +126,13 @@ pub fn build(
     }
     let first = net.layer.first().ok_or("the network has no major layers")?;
     let input = Shape::d2(first.input_channels, first.image_size, first.image_size);
-    let sampling = net
-        .model
-        .first()
-        .and_then(|m| m.sampling_method)
-        .unwrap_or(0)
-        == 1;
-    let mut nodes: Vec<Node> = Vec::new();
-    let mut pending_pool = None;
-    let mut shape = input;
+    let sampling = net.model.first().and_then(|m| m.sampling_method) == Some(1);
+    let mut b = Builder {
+        nodes: Vec::new(),
+        shape: input,
+        pending_pool: None,
+    };
+    let mut count = 0;
     for (m, l) in net.layer.iter().enumerate() {
         let mask = MaskBits::new(l.coef_bits).ok_or_else(|| {
             format!(
@@ -91,9 +147,22 @@ pub fn build(
                 m + 1
             )
         })?;
+        let starts: Vec<usize> = l.resnet_shortcut_start_layers.clone().unwrap_or_default();
+        let mut shortcut = None;
         for s in sublayers(l) {
             let (sub, one, depthwise) = (s.sub - 1, s.one_by_one, s.depthwise);
+            let slot = ChipSlot {
+                major: m,
+                sub,
+                mask,
+                residual_add: false,
+            };
             let (channels, out) = (s.input_channels, s.output_channels);
+            let second_of_pair = shortcut.is_some();
+            if starts.contains(&s.sub) {
+                b.pool_node(slot)?;
+                shortcut = Some(b.last());
+            }
             let last = s.sub == l.sublayer_number;
             let stride = if last && l.pooling() && sampling {
                 2
@@ -104,18 +173,21 @@ pub fn build(
             conv.pad = if one { [0, 0] } else { [1, 1] };
             conv.stride = [stride, stride];
             conv.groups = if depthwise { channels } else { 1 };
-            let i = nodes.len();
-            let src = i.checked_sub(1).map_or(Source::Input, Source::Node);
-            let mut node = Node::new(Op::Conv2d(conv), vec![src], shape);
+            let mut node = Node::new(Op::Conv2d(conv), vec![b.last()], b.shape);
             node.name = Some(
                 extras
                     .names
                     .as_ref()
-                    .and_then(|n| n.get(i).cloned())
+                    .and_then(|n| n.get(count).cloned())
                     .unwrap_or_else(|| format!("conv{}_{}", m + 1, sub + 1)),
             );
-            node.pool = pending_pool.take();
-            node.activation = Activation::Relu;
+            count += 1;
+            node.pool = b.pending_pool.take();
+            node.activation = if second_of_pair {
+                Activation::None
+            } else {
+                Activation::Relu
+            };
             if extras.batch_norm() {
                 node.batchnorm = Some(fresh_batchnorm(out));
                 node.with_bias = Some(false);
@@ -128,26 +200,35 @@ pub fn build(
                 bias_bits: Some(widths.bias_bits),
                 ..QuantAttrs::default()
             };
-            node.annex = crate::ir::Annex::new(ChipSlot {
-                major: m,
-                sub,
-                mask,
-            });
-            infer_node(i, &mut node).map_err(|e| {
-                format!("major layer {} sub-layer {}: {}", m + 1, sub + 1, e.message)
-            })?;
-            shape = node.out_shape;
-            nodes.push(node);
+            node.annex = crate::ir::Annex::new(slot);
+            let at = || format!("major layer {} sub-layer {}", m + 1, sub + 1);
+            let conv2 = b.push(node, at)?;
+            if second_of_pair {
+                let from = shortcut.take().expect("a pair has its input");
+                let mut add = Node::new(Op::Passthrough, vec![conv2, from], b.shape);
+                add.name = Some(format!("add{}_{}", m + 1, sub + 1));
+                add.eltwise = Some(Eltwise {
+                    op: EltwiseOp::Add,
+                    operands: 2,
+                    pool_first: false,
+                });
+                add.activation = Activation::Relu;
+                add.annex = crate::ir::Annex::new(ChipSlot {
+                    residual_add: true,
+                    ..slot
+                });
+                b.push(add, at)?;
+            }
         }
         if l.pooling() && !sampling {
-            pending_pool = Some(Pool {
-                kind: PoolKind::Max,
-                size: [2, 2],
-                stride: [2, 2],
-                dilation: [1, 1],
-            });
+            b.pending_pool = Some(MAX_POOL);
         }
     }
+    let Builder {
+        mut nodes,
+        shape,
+        mut pending_pool,
+    } = b;
     if let Some(host) = host {
         add_host_layers(&mut nodes, &mut pending_pool, host)?;
     }

@@ -204,7 +204,13 @@ impl Target for GtiTarget {
         let mut lines: Vec<String> = r
             .layers
             .iter()
-            .map(|(name, cap, g)| format!("{name}: cap {cap} -> 31, weights x {g}"))
+            .map(|(name, cap, g)| {
+                if cap.is_nan() {
+                    format!("{name}: feeds a residual addition, weights x {g}")
+                } else {
+                    format!("{name}: cap {cap} -> 31, weights x {g}")
+                }
+            })
             .collect();
         if let Some((name, k)) = r.host {
             lines.push(format!("{name}: compensated, weights x {k}"));

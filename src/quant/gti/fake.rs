@@ -5,9 +5,12 @@
 //!   replaced by exactly what [`super::quantize_weights`] and [`super::quantize_bias`] give
 //!   (the same functions `qtool quantize` uses, so training sees the chip's numbers to the
 //!   bit), with a straight-through gradient; the ReLU is capped at the calibrated `α` and
-//!   rounded to `codes/α` steps (straight-through rounding, the clip differentiates).
+//!   rounded to `codes/α` steps (straight-through rounding, the clip differentiates). A
+//!   residual pair's second conv (no activation) passes its sum on unrounded; the addition
+//!   node's data stage is the capped ReLU.
 //! * [`Mode::Simulate`] — `eval --quantized` of a quantized checkpoint on 5-bit input codes:
-//!   integer weights and bias, the sum scaled by `2^−s`, `clamp(round(·), 0, codes)` (§2.8).
+//!   integer weights and bias, the sum scaled by `2^−s`, `clamp(round(·), 0, codes)` (§2.8;
+//!   a residual addition rounds `acc·2^−s + shortcut` the same way).
 //!   Every product and partial sum is an integer well inside f32's exact range, so the result
 //!   is the integer engine's.
 //!
@@ -130,13 +133,13 @@ impl FakeQuant for LayerQuant {
         } else {
             x.mul_scalar(output_scale)
         };
+        if activation == Activation::None {
+            // The first half of a residual pair's end: the sum goes on to the addition.
+            return x;
+        }
         match (self.mode, self.cap) {
-            (Mode::Simulate, _) => round_half_up(x.clamp(0.0, self.codes)),
-            (Mode::Qat, Some(cap)) => {
-                let f = self.codes / cap;
-                round_half_up(x.clamp(0.0, cap).mul_scalar(f)).div_scalar(f)
-            }
             (Mode::Qat, None) => activate(x, activation),
+            _ => self.data(x),
         }
     }
 
@@ -144,7 +147,16 @@ impl FakeQuant for LayerQuant {
         x
     }
 
+    /// A residual addition's sum (and, again, its ReLU output: the stage is idempotent) as
+    /// the capped ReLU gives it; pooled codes pass unchanged.
     fn data(&self, x: Tensor<4>) -> Tensor<4> {
-        x
+        match (self.mode, self.cap) {
+            (Mode::Simulate, _) => round_half_up(x.clamp(0.0, self.codes)),
+            (Mode::Qat, Some(cap)) => {
+                let f = self.codes / cap;
+                round_half_up(x.clamp(0.0, cap).mul_scalar(f)).div_scalar(f)
+            }
+            (Mode::Qat, None) => x,
+        }
     }
 }

@@ -5,66 +5,107 @@
 //! no rounding), up to float rounding. Idempotent: a fused graph's gains are all 1.
 
 use super::activation::CODES_5BIT;
-use super::gain::{CapTarget, gains, host_compensation};
+use super::gain::{CapTarget, output_gain};
 use crate::device::gti::chip_slot;
-use crate::ir::{Graph, Op, params::layer_key};
+use crate::ir::{Activation, Graph, Op, Source, params::layer_key};
 use ndarray::Array1;
 
-/// What gain editing did: per chip layer its old cap and weight gain, and the host layer
-/// that was compensated.
+/// What gain editing did: per chip layer with coefficients its old cap (NaN for a conv
+/// feeding a residual addition) and weight gain, and the host layer that was compensated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GainReport {
     pub layers: Vec<(String, f32, f32)>,
     pub host: Option<(String, f32)>,
 }
 
-/// Edit the gains of `graph` (batch norm already folded). Errors name a chip layer without a
-/// calibrated cap or with batch norm left.
+/// Edit the gains of `graph` (batch norm already folded). Each chip node's output gain is
+/// `31 / cap` for a capped ReLU (1 once fused), its input's gain for a pooling node, and the
+/// addition's for the conv that feeds a residual addition; a node's weights are multiplied by
+/// its output gain over its input's, its bias by its output gain. Errors name a chip layer
+/// without a calibrated cap, with batch norm left, or a residual addition whose shortcut is
+/// scaled differently (caps not tied).
 pub fn edit_gains(graph: &mut Graph) -> Result<GainReport, String> {
-    let chip: Vec<usize> = (0..graph.nodes.len())
+    let n = graph.nodes.len();
+    let chip: Vec<usize> = (0..n)
         .filter(|&i| chip_slot(&graph.nodes[i]).is_some())
         .collect();
-    let mut targets = Vec::with_capacity(chip.len());
+    // Output gains, from the caps; a conv without activation takes its consumer's.
+    let mut out_gain: Vec<Option<f32>> = vec![None; n];
+    let mut caps: Vec<Option<f32>> = vec![None; n];
     for &i in &chip {
         let node = &graph.nodes[i];
         let name = layer_key(graph, i);
         if node.batchnorm.is_some() {
             return Err(format!("layer `{name}`: batch norm is not folded"));
         }
-        let cap = node.quant.act.and_then(|a| a.cap).ok_or_else(|| {
-            format!(
-                "layer `{name}`: no calibrated ReLU cap (train with --quant-w --quant-act first)"
-            )
-        })?;
-        targets.push(CapTarget {
-            cap,
-            target: CODES_5BIT,
-        });
+        if node.activation == Activation::Relu {
+            let cap = node.quant.act.and_then(|a| a.cap).ok_or_else(|| {
+                format!(
+                    "layer `{name}`: no calibrated ReLU cap (train with --quant-w --quant-act first)"
+                )
+            })?;
+            caps[i] = Some(cap);
+            out_gain[i] = Some(output_gain(CapTarget {
+                cap,
+                target: CODES_5BIT,
+            }));
+        }
+    }
+    let gain_of = |g: &[Option<f32>], src: &Source| match src {
+        Source::Node(j) => g[*j].unwrap_or(1.0),
+        _ => 1.0,
+    };
+    for &i in chip.iter().rev() {
+        let node = &graph.nodes[i];
+        if out_gain[i].is_none() && node.op.has_weights() {
+            out_gain[i] = (i + 1..n)
+                .find(|&k| graph.nodes[k].inputs.first() == Some(&Source::Node(i)))
+                .and_then(|k| out_gain[k]);
+        }
+    }
+    for &i in &chip {
+        if out_gain[i].is_none() {
+            out_gain[i] = Some(gain_of(&out_gain, &graph.nodes[i].inputs[0]));
+        }
     }
     let mut report = GainReport {
         layers: Vec::new(),
         host: None,
     };
-    for ((&i, g), t) in chip.iter().zip(gains(&targets, 1.0)).zip(&targets) {
+    for &i in &chip {
         let name = layer_key(graph, i);
-        let node = &mut graph.nodes[i];
-        if let Some(w) = node.weights.as_mut() {
-            w.mapv_inplace(|v| v * g.weight);
+        let out = out_gain[i].unwrap_or(1.0);
+        let input = gain_of(&out_gain, &graph.nodes[i].inputs[0]);
+        if let Some(second) = graph.nodes[i].inputs.get(1) {
+            let shortcut = gain_of(&out_gain, second);
+            if (shortcut - out).abs() > 1e-6 * out.abs().max(1.0) {
+                return Err(format!(
+                    "layer `{name}`: the residual shortcut is scaled by {shortcut}, the sum by \
+                     {out} (its cap and the shortcut's must be one; recalibrate)"
+                ));
+            }
         }
+        let node = &mut graph.nodes[i];
+        if let Some(act) = node.quant.act.as_mut().filter(|_| caps[i].is_some()) {
+            act.cap = Some(CODES_5BIT);
+        }
+        let Some(w) = node.weights.as_mut() else {
+            continue;
+        };
+        let weight_gain = out / input;
+        w.mapv_inplace(|v| v * weight_gain);
         let channels = node.out_shape.channels;
         let bias = node.bias.take().unwrap_or_else(|| Array1::zeros(channels));
-        node.bias = Some(bias.mapv(|v| v * g.bias));
-        if let Some(act) = node.quant.act.as_mut() {
-            act.cap = Some(t.target);
-        }
-        report.layers.push((name, t.cap, g.weight));
+        node.bias = Some(bias.mapv(|v| v * out));
+        report
+            .layers
+            .push((name, caps[i].unwrap_or(f32::NAN), weight_gain));
     }
     let last_chip = chip.last().copied();
-    let host = last_chip.and_then(|l| {
-        (l + 1..graph.nodes.len()).find(|&i| matches!(graph.nodes[i].op, Op::Linear { .. }))
-    });
-    if let (Some(h), Some(&last)) = (host, targets.last()) {
-        let k = host_compensation(last);
+    let host = last_chip
+        .and_then(|l| (l + 1..n).find(|&i| matches!(graph.nodes[i].op, Op::Linear { .. })));
+    if let (Some(h), Some(l)) = (host, last_chip) {
+        let k = 1.0 / out_gain[l].unwrap_or(1.0);
         if let Some(w) = graph.nodes[h].weights.as_mut() {
             w.mapv_inplace(|v| v * k);
         }
@@ -104,6 +145,7 @@ mod tests {
             major: 0,
             sub: i,
             mask: MaskBits::new(12).unwrap(),
+            residual_add: false,
         });
         n
     }

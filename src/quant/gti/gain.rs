@@ -22,7 +22,7 @@ pub struct Gains {
 }
 
 /// The output gain of a layer: `target / cap`, or 1 when the cap already is the target.
-fn output_gain(l: CapTarget) -> f32 {
+pub fn output_gain(l: CapTarget) -> f32 {
     if (l.cap - l.target).abs() < FUSED {
         1.0
     } else {

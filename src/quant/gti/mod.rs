@@ -24,7 +24,7 @@ pub use activation::{CODES_5BIT, CODES_10BIT, TEN_BIT_LAST_CAP, pixel_code, quan
 pub use calibrate::{CapTracker, percentile};
 pub use gain::{CapTarget, Gains, gains, host_compensation};
 pub use rounding::{chip_round, on_grid, shift};
-pub use scheme::GtiScheme;
+pub use scheme::{GtiScheme, shortcut_source, tie_residual_caps};
 pub use weights::{CodeRounding, quantize_bias, quantize_weights};
 
 /// Equal within 1e-5 relative (gti.md prints its numbers with more digits than f32 has).

@@ -10,7 +10,7 @@ use super::weights::{CodeRounding, quantize_bias, quantize_weights};
 use crate::checkpoint::native::{LayerMeta, NativeCheckpoint, NativeMeta};
 use crate::device::gti::{Chip, chip_slot};
 use crate::device::{Quantized, QuantizedLayer};
-use crate::ir::{ActQuant, Graph, WeightBits, params};
+use crate::ir::{ActQuant, Activation, Graph, WeightBits, params};
 use ndarray::{Array1, ArrayD};
 
 /// The clipping method recorded in GTI quantized checkpoints.
@@ -40,13 +40,13 @@ pub fn quantize_graph(graph: &mut Graph, chip: Chip) -> Result<Vec<QuantizedLaye
             return Err(not_fused("batch norm is not folded"));
         }
         let cap = node.quant.act.and_then(|a| a.cap);
-        if cap.is_none_or(|c| (c - CODES_5BIT).abs() > 1e-4) {
+        let relu = node.activation == Activation::Relu;
+        if relu && cap.is_none_or(|c| (c - CODES_5BIT).abs() > 1e-4) {
             return Err(not_fused("its ReLU cap is not the chip's 31"));
         }
-        let w = node
-            .weights
-            .as_ref()
-            .ok_or_else(|| format!("layer `{name}`: no weights"))?;
+        let Some(w) = node.weights.as_ref() else {
+            continue;
+        };
         let channels = node.out_shape.channels;
         let b = node.bias.clone().unwrap_or_else(|| Array1::zeros(channels));
         let widths = chip
@@ -77,7 +77,7 @@ pub fn quantize_graph(graph: &mut Graph, chip: Chip) -> Result<Vec<QuantizedLaye
         node.quant.output_shift = Some(i32::from(s));
         node.quant.weight_bits = WeightBits::try_from(slot.mask.bits()).ok();
         node.quant.bias_bits = Some(widths.bias_bits);
-        node.quant.act = Some(ActQuant {
+        node.quant.act = relu.then_some(ActQuant {
             bits: 5,
             cap: Some(CODES_5BIT),
         });

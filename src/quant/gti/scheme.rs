@@ -1,7 +1,8 @@
 //! The GTI scheme as training and `eval --quantized` use it ([`QatScheme`]): every chip
 //! sub-layer of the graph (nodes with a `crate::device::gti::ChipSlot`) gets a
 //! [`LayerQuant`] at its major layer's mask; host layers stay float. ReLU caps are calibrated
-//! from data (gti.md §3.2) before quantized activations start.
+//! from data (gti.md §3.2) before quantized activations start; a residual addition and the
+//! layer its shortcut comes from share one cap ([`tie_residual_caps`]).
 //!
 //! A QAT policy's `weight_bits` do not apply: GTI's widths are the chip network's
 //! `coef_bits` (its overrides must still name layers).
@@ -10,7 +11,7 @@ use super::activation::CODES_5BIT;
 use super::calibrate::CapTracker;
 use super::fake::LayerQuant;
 use crate::device::gti::{Chip, chip_slot};
-use crate::ir::{ActQuant, Activation, Graph, NodeId, params::layer_names};
+use crate::ir::{ActQuant, Activation, Graph, NodeId, Op, Source, params::layer_names};
 use crate::quant::{
     CalibrationSettings, Calibrator, FakeQuant, ModelQuant, PolicyError, QatParts, QatPolicy,
     QatScheme,
@@ -120,6 +121,60 @@ impl Calibrator for CapCalibration {
                 bits: CODES_5BIT.log2().ceil() as u8,
                 cap: Some(cap),
             });
+        }
+        tie_residual_caps(graph);
+    }
+}
+
+/// The node whose codes a residual addition's shortcut carries (through a pooling node), or
+/// `None` for the network input.
+pub fn shortcut_source(graph: &Graph, add: NodeId) -> Option<NodeId> {
+    let mut src = match graph.nodes[add].inputs.get(1)? {
+        Source::Node(j) => *j,
+        _ => return None,
+    };
+    while graph.nodes[src].op == Op::Passthrough && graph.nodes[src].eltwise.is_none() {
+        src = match graph.nodes[src].inputs.first()? {
+            Source::Node(j) => *j,
+            _ => return None,
+        };
+    }
+    Some(src)
+}
+
+/// Give each residual addition and the layer its shortcut comes from one cap, the larger of
+/// the two (the network input counts as cap 31), so that gain editing scales both operands of
+/// the addition alike (gti.md §3.3's residual caveat, resolved by tying the caps).
+pub fn tie_residual_caps(graph: &mut Graph) {
+    let cap = |g: &Graph, i: Option<NodeId>| match i {
+        Some(i) => g.nodes[i].quant.act.and_then(|a| a.cap),
+        None => Some(CODES_5BIT),
+    };
+    let adds: Vec<NodeId> = (0..graph.nodes.len())
+        .filter(|&i| chip_slot(&graph.nodes[i]).is_some_and(|s| s.residual_add))
+        .collect();
+    loop {
+        let mut changed = false;
+        for &a in &adds {
+            let src = shortcut_source(graph, a);
+            let (Some(ca), Some(cs)) = (cap(graph, Some(a)), cap(graph, src)) else {
+                continue;
+            };
+            let tied = ca.max(cs);
+            for i in [Some(a), src].into_iter().flatten() {
+                if let Some(act) = graph.nodes[i]
+                    .quant
+                    .act
+                    .as_mut()
+                    .filter(|x| x.cap != Some(tied))
+                {
+                    act.cap = Some(tied);
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            break;
         }
     }
 }

@@ -4,10 +4,10 @@
 //! back to back as `np.load` reads them from one open file: the layer's input `[C,H,W]`,
 //! its input after 2×2 max pooling (an empty array when it does not pool), the accumulators
 //! with bias `Σ (Wq·2^s)·x + Bq·2^s` (the output again for a pooling-only layer), and the
-//! output codes.
+//! output codes (a residual pair's second conv: its accumulators, which the addition reads).
 
 use crate::io::npy::{NpyError, NpyRecord, write_records};
-use crate::ir::{Graph, params::layer_key};
+use crate::ir::{Graph, Op, params::layer_key};
 use crate::sim::LayerTrace;
 use ndarray::{ArrayD, IxDyn};
 use std::path::Path;
@@ -16,9 +16,9 @@ use std::path::Path;
 pub fn write_trace(dir: &Path, graph: &Graph, traces: &[LayerTrace]) -> Result<(), NpyError> {
     let empty = || NpyRecord::I64(ArrayD::zeros(IxDyn(&[0])));
     for (k, t) in traces.iter().enumerate() {
-        let name = match (&t.acc, graph.nodes.get(k)) {
-            (Some(_), Some(_)) => layer_key(graph, k),
-            _ => "pool".to_string(),
+        let name = match graph.nodes.get(k).map(|n| n.op) {
+            Some(Op::Linear { .. }) | None => "pool".to_string(),
+            Some(_) => layer_key(graph, k),
         };
         let records = [
             NpyRecord::I64(t.input.clone().into_dyn()),

@@ -1,8 +1,11 @@
 //! The GTI integer engine (gti.md §2.8): 5-bit input codes, per chip sub-layer
 //! `acc = Σ (Wq·2^s)·x + Bq·2^s` in exact integers (through the shared [`crate::sim::gemm`]
 //! engine), `clamp(round(acc / 2^s), 0, 31)` with the chip's half-away-from-zero rounding,
-//! 2×2 max pooling between major layers, stride-2 last sub-layers for sample pooling; then
-//! the host's FC layers in f32 on the chip's `[C][H][W]` output.
+//! 2×2 max pooling between major layers, stride-2 last sub-layers for sample pooling,
+//! residual pairs (the second conv's accumulators plus the shortcut's codes `·2^s`, rounded
+//! and clamped the same way — our reading of §2.8, which the chip's closed documentation
+//! neither confirms nor contradicts); then the host's FC layers in f32 on the chip's
+//! `[C][H][W]` output.
 //!
 //! [`Simulator::run`] and `--output` give what the chip returns (every chip layer's codes);
 //! [`Simulator::scores_batch`] adds the host layers for dataset evaluation. Owns this
@@ -58,17 +61,18 @@ impl GtiEngine {
         })
     }
 
-    /// The chip's layers on a batch `[B,C,H,W]`: every chip layer's output codes.
-    fn chip_batch(&self, mut x: Array4<i64>, keep: bool) -> Vec<Array4<i64>> {
-        let mut outs = Vec::new();
+    /// The chip's layers on a batch `[B,C,H,W]`: every chip layer's output (codes; a
+    /// residual pair's second conv gives its accumulators).
+    fn chip_batch(&self, x: &Array4<i64>) -> Vec<Array4<i64>> {
+        let mut outs: Vec<Array4<i64>> = Vec::with_capacity(self.chip.len());
         for step in &self.chip {
-            x = step.run(x.view());
-            if keep {
-                outs.push(x.clone());
-            }
-        }
-        if !keep {
-            outs.push(x);
+            let operands: Vec<_> = step
+                .inputs
+                .iter()
+                .map(|i| i.map_or(x.view(), |i| outs[i].view()))
+                .collect();
+            let y = step.run(&operands);
+            outs.push(y);
         }
         outs
     }
@@ -109,18 +113,23 @@ impl Simulator for GtiEngine {
     ) -> Result<SimResult, SimError> {
         let x = self.batch_of(std::slice::from_ref(input))?;
         if trace {
-            let mut x = x;
+            let mut outs: Vec<Array4<i64>> = Vec::with_capacity(self.chip.len());
             let mut traces = Vec::with_capacity(self.chip.len());
             for step in &self.chip {
-                let t = step.trace(x.view());
-                x = t.output.clone().insert_axis(Axis(0));
+                let operands: Vec<_> = step
+                    .inputs
+                    .iter()
+                    .map(|i| i.map_or(x.view(), |i| outs[i].view()))
+                    .collect();
+                let t = step.trace(&operands);
+                outs.push(t.output.clone().insert_axis(Axis(0)));
                 traces.push(t);
             }
             let outputs = traces.iter().map(|t| t.output.clone()).collect();
             return Ok(SimResult { outputs, traces });
         }
         let outputs = self
-            .chip_batch(x, true)
+            .chip_batch(&x)
             .into_iter()
             .map(|o| o.index_axis_move(Axis(0), 0))
             .collect();
@@ -136,7 +145,7 @@ impl Simulator for GtiEngine {
         _opts: SimOptions,
     ) -> Result<Array2<i64>, SimError> {
         let x = self.batch_of(inputs)?;
-        let last = self.chip_batch(x, false).pop().expect("one output");
+        let last = self.chip_batch(&x).pop().expect("one output");
         let b = last.dim().0;
         let width = last.len() / b.max(1);
         Ok(last

@@ -1,9 +1,10 @@
-//! One chip sub-layer of the engine: optional 2×2 max pooling of its input, the correlation
-//! (depthwise sub-layers as a block-diagonal weight matrix), bias, shift and the 5-bit
-//! clamp; or a pooling-only node after the last major layer.
+//! One chip node of the engine: optional 2×2 max pooling of its input, then a conv
+//! sub-layer (the correlation, depthwise sub-layers as a block-diagonal weight matrix, bias,
+//! shift and the 5-bit clamp; a residual pair's second conv keeps its accumulators), a
+//! residual addition (`acc + shortcut·2^s`, shifted and clamped like a conv), or nothing.
 
 use crate::device::gti::chip_slot;
-use crate::ir::{Graph, Node, Op, PoolKind, params::layer_key};
+use crate::ir::{Activation, Graph, Node, Op, PoolKind, Source, params::layer_key};
 use crate::sim::gemm::{self, Geometry, PackedWeights, Scratch};
 use crate::sim::{LayerTrace, SimError};
 use ndarray::{Array4, ArrayView4, Axis};
@@ -19,8 +20,22 @@ thread_local! {
 /// A prepared chip node.
 #[derive(Debug)]
 pub struct ChipStep {
+    /// Operands: an earlier step's output, or `None` for the network input.
+    pub inputs: Vec<Option<usize>>,
     pool: bool,
-    conv: Option<ChipConv>,
+    kind: StepKind,
+}
+
+#[derive(Debug)]
+enum StepKind {
+    /// Pooling (or nothing) only.
+    Pass,
+    Conv(ChipConv),
+    /// A residual pair's end: the first operand is the second conv's accumulators at
+    /// `shift`, the second the shortcut's codes.
+    Add {
+        shift: u32,
+    },
 }
 
 #[derive(Debug)]
@@ -29,6 +44,9 @@ struct ChipConv {
     geometry: Geometry,
     bias: Vec<i64>,
     shift: u32,
+    /// Round and clamp to codes (false: a residual pair's second conv, whose accumulators go
+    /// on to the addition).
+    relu: bool,
 }
 
 /// `v` as an exact integer, or the error naming the layer.
@@ -47,16 +65,39 @@ impl ChipStep {
     /// first host layer).
     pub fn new_pooling(graph: &Graph, i: usize, node: &Node) -> Result<Self, SimError> {
         Ok(ChipStep {
+            inputs: vec![Some(i - 1)],
             pool: pool_of(graph, i, node)?,
-            conv: None,
+            kind: StepKind::Pass,
         })
     }
 
     pub fn new(graph: &Graph, i: usize, node: &Node) -> Result<Self, SimError> {
         let name = layer_key(graph, i);
         let pool = pool_of(graph, i, node)?;
-        let conv = match node.op {
-            Op::Passthrough => None,
+        let inputs = node
+            .inputs
+            .iter()
+            .map(|s| match s {
+                Source::Input => Ok(None),
+                Source::Node(j) => Ok(Some(*j)),
+                Source::Buffer(b) => Err(SimError::Input(format!(
+                    "layer `{name}`: reads data buffer `{b}`"
+                ))),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let kind = match node.op {
+            Op::Passthrough if node.eltwise.is_some() => {
+                let conv = inputs.first().copied().flatten().map(|j| &graph.nodes[j]);
+                let shift = conv.and_then(|c| c.quant.output_shift).ok_or_else(|| {
+                    SimError::Input(format!(
+                        "layer `{name}`: a residual addition after a layer without a shift"
+                    ))
+                })?;
+                StepKind::Add {
+                    shift: shift.clamp(0, 31) as u32,
+                }
+            }
+            Op::Passthrough => StepKind::Pass,
             Op::Conv2d(c) => {
                 chip_slot(node).ok_or_else(|| {
                     SimError::Input(format!("layer `{name}`: not a chip sub-layer"))
@@ -89,7 +130,8 @@ impl ChipStep {
                         .collect::<Result<_, _>>()?,
                     None => vec![0; out],
                 };
-                Some(ChipConv {
+                StepKind::Conv(ChipConv {
+                    relu: node.activation == Activation::Relu,
                     packed: PackedWeights::new(out, cin * taps, rows),
                     geometry: Geometry {
                         kh: c.kernel[0],
@@ -110,26 +152,26 @@ impl ChipStep {
                 )));
             }
         };
-        Ok(ChipStep { pool, conv })
+        Ok(ChipStep { inputs, pool, kind })
     }
 
-    /// This node on a batch of codes.
-    pub fn run(&self, x: ArrayView4<i64>) -> Array4<i64> {
+    /// This node on its operands (codes, or a residual pair's accumulators).
+    pub fn run(&self, x: &[ArrayView4<i64>]) -> Array4<i64> {
         if self.pool {
-            let pooled = max_pool_2x2(x);
-            return self.operator(pooled.view()).1;
+            let pooled = max_pool_2x2(x[0]);
+            return self.operator(pooled.view(), x).1;
         }
-        self.operator(x).1
+        self.operator(x[0], x).1
     }
 
-    /// This node on one batch of codes, with its intermediate data.
-    pub fn trace(&self, x: ArrayView4<i64>) -> LayerTrace {
+    /// This node on one batch of operands, with its intermediate data.
+    pub fn trace(&self, x: &[ArrayView4<i64>]) -> LayerTrace {
         let first = |a: &Array4<i64>| a.index_axis(Axis(0), 0).to_owned();
-        let pooled = self.pool.then(|| max_pool_2x2(x));
-        let op_input = pooled.clone().unwrap_or_else(|| x.to_owned());
-        let (acc, output) = self.operator(op_input.view());
+        let pooled = self.pool.then(|| max_pool_2x2(x[0]));
+        let op_input = pooled.clone().unwrap_or_else(|| x[0].to_owned());
+        let (acc, output) = self.operator(op_input.view(), x);
         LayerTrace {
-            input: first(&x.to_owned()),
+            input: first(&x[0].to_owned()),
             pooled: pooled.as_ref().map(first),
             op_input: first(&op_input),
             acc: acc.as_ref().map(first),
@@ -137,10 +179,22 @@ impl ChipStep {
         }
     }
 
-    /// The accumulators with bias (for a conv) and the output codes.
-    fn operator(&self, x: ArrayView4<i64>) -> (Option<Array4<i64>>, Array4<i64>) {
-        let Some(conv) = &self.conv else {
-            return (None, x.to_owned());
+    /// The accumulators with bias (for a conv) and the output: codes, or a residual pair's
+    /// accumulators. `x` is the first operand after pooling, `operands` all of them.
+    fn operator(
+        &self,
+        x: ArrayView4<i64>,
+        operands: &[ArrayView4<i64>],
+    ) -> (Option<Array4<i64>>, Array4<i64>) {
+        let conv = match &self.kind {
+            StepKind::Pass => return (None, x.to_owned()),
+            StepKind::Add { shift } => {
+                let mut sum = x.to_owned();
+                sum.zip_mut_with(&operands[1], |a, c| *a += c << shift);
+                let out = sum.mapv(|a| to_code(a, *shift));
+                return (Some(sum), out);
+            }
+            StepKind::Conv(conv) => conv,
         };
         let (b, _, h, w) = x.dim();
         let (ho, wo) = conv.geometry.out_hw(h, w);
@@ -161,15 +215,21 @@ impl ChipStep {
                 acc[(n * m + o) * plane + i * wo + j] + conv.bias[o]
             })
         });
-        let half = (1i64 << conv.shift) >> 1;
-        let out = acc.mapv(|a| {
-            if a <= 0 {
-                0
-            } else {
-                ((a + half) >> conv.shift).min(CODE_MAX)
-            }
-        });
+        if !conv.relu {
+            return (None, acc);
+        }
+        let out = acc.mapv(|a| to_code(a, conv.shift));
         (Some(acc), out)
+    }
+}
+
+/// An accumulator at `shift` as a 5-bit code: `clamp(round(a / 2^shift), 0, 31)` with the
+/// chip's rounding (half away from zero; negative sums give 0).
+fn to_code(a: i64, shift: u32) -> i64 {
+    if a <= 0 {
+        0
+    } else {
+        ((a + ((1i64 << shift) >> 1)) >> shift).min(CODE_MAX)
     }
 }
 

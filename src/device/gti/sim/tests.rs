@@ -24,6 +24,22 @@ fn network(sampling: u8) -> ChipNetwork {
     .unwrap()
 }
 
+/// Residual pairs: one at the start of a major layer after max pooling, one in the middle,
+/// one reading the previous pair's sum.
+fn residual_network() -> ChipNetwork {
+    ChipNetwork::from_json(
+        r#"{"layer": [
+        {"major_layer": 1, "image_size": 12, "input_channels": 3, "output_channels": 16,
+         "sublayer_number": 3, "coef_bits": 12, "pooling": true,
+         "resnet_shortcut_start_layers": [2]},
+        {"major_layer": 2, "image_size": 6, "input_channels": 16, "output_channels": 16,
+         "sublayer_number": 4, "coef_bits": 5, "pooling": true,
+         "resnet_shortcut_start_layers": [1, 3]}],
+        "model": [{"ChipType": 2803, "SamplingMethod": 0}]}"#,
+    )
+    .unwrap()
+}
+
 const HOST: &str = r#"{"name": "t", "layer": [
   {"operation": "IMAGEREADER"},
   {"operation": "FC", "name": "fc1", "activation": "relu", "output channels": 8},
@@ -31,12 +47,16 @@ const HOST: &str = r#"{"name": "t", "layer": [
 
 /// A quantized graph with random integer coefficients and shifts.
 fn quantized(sampling: u8, seed: u64) -> Graph {
+    random_coefficients(&network(sampling), seed)
+}
+
+fn random_coefficients(net: &ChipNetwork, seed: u64) -> Graph {
     let host = FullModel::from_json(HOST).unwrap();
     let extras = ChipExtras {
         batch_norm: Some(false),
         ..ChipExtras::default()
     };
-    let mut g = build(&network(sampling), Chip::C2803, &extras, Some(&host), "t").unwrap();
+    let mut g = build(net, Chip::C2803, &extras, Some(&host), "t").unwrap();
     let mut rng = Rng::new(seed);
     for n in &mut g.nodes {
         let Some(shape) = n.weight_shape() else {
@@ -64,6 +84,37 @@ fn quantized(sampling: u8, seed: u64) -> Graph {
         }
     }
     g
+}
+
+/// Every chip node of `g` on `x` by the book (a residual pair's second conv as its
+/// accumulators).
+fn reference(g: &Graph, x: &Array3<i64>) -> Vec<Array3<i64>> {
+    let mut outs: Vec<Array3<i64>> = Vec::new();
+    for n in g
+        .nodes
+        .iter()
+        .take_while(|n| !matches!(n.op, Op::Linear { .. }))
+    {
+        let operand = |k: usize| match &n.inputs[k] {
+            crate::ir::Source::Node(j) => outs[*j].clone(),
+            _ => x.clone(),
+        };
+        let y = if n.eltwise.is_some() {
+            let shift = match &n.inputs[0] {
+                crate::ir::Source::Node(j) => g.nodes[*j].quant.output_shift.unwrap(),
+                _ => 0,
+            };
+            let (acc, short) = (operand(0), operand(1));
+            Array3::from_shape_fn(acc.dim(), |i| {
+                let v = (acc[i] + short[i] * (1 << shift)) as f64 / f64::from(1u32 << shift);
+                (chip_round(v as f32) as i64).clamp(0, 31)
+            })
+        } else {
+            reference_node(n, &operand(0))
+        };
+        outs.push(y);
+    }
+    outs
 }
 
 /// One chip node by the book.
@@ -110,9 +161,60 @@ fn reference_node(n: &Node, x: &Array3<i64>) -> Array3<i64> {
                 }
             }
         }
+        if n.activation == crate::ir::Activation::None {
+            return acc;
+        }
         let v = chip_round(acc as f32 / (1u64 << s) as f32) as i64;
         v.clamp(0, 31)
     })
+}
+
+#[test]
+fn residual_pairs_match_the_formula() {
+    let net = residual_network();
+    for seed in [11, 12, 13] {
+        let mut g = random_coefficients(&net, seed);
+        // Small coefficients so that sums stay in range and the additions matter.
+        for n in &mut g.nodes {
+            let on_chip = chip_slot(n).is_some();
+            if let Some(w) = n.weights.as_mut().filter(|_| on_chip) {
+                w.mapv_inplace(|v| (v / 8.0).round());
+            }
+        }
+        let kinds: Vec<&str> = g.nodes.iter().map(|n| n.op.name()).collect();
+        assert_eq!(
+            kinds,
+            [
+                "conv2d",
+                "conv2d",
+                "conv2d",
+                "passthrough",
+                "passthrough",
+                "conv2d",
+                "conv2d",
+                "passthrough",
+                "conv2d",
+                "conv2d",
+                "passthrough",
+                "linear",
+                "linear"
+            ]
+        );
+        let engine = GtiEngine::new(&g).unwrap();
+        let mut rng = Rng::new(seed);
+        let x = Array3::from_shape_fn((3, 12, 12), |_| rng.range_i64(0, 31));
+        let expected = reference(&g, &x);
+        let run = engine.run(&x, SimOptions::default(), false).unwrap();
+        for (k, (a, b)) in run.outputs.iter().zip(&expected).enumerate() {
+            assert_eq!(a, b, "seed {seed}, node {k}");
+        }
+        assert!(
+            expected[10].iter().any(|v| *v > 0 && *v < 31),
+            "seed {seed}"
+        );
+        let traced = engine.run(&x, SimOptions::default(), true).unwrap();
+        assert_eq!(traced.outputs, run.outputs);
+    }
 }
 
 #[test]
