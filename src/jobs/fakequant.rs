@@ -5,7 +5,8 @@
 
 use super::{JobError, refuse_existing};
 use crate::io::npy;
-use crate::quant::tensor::{TensorOptions, TensorQuantError, scheme};
+use crate::quant::registry::scheme;
+use crate::quant::tensor::{TensorOptions, TensorQuantError};
 use serde::Serialize;
 use std::path::PathBuf;
 

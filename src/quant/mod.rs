@@ -14,6 +14,7 @@ mod clip;
 pub mod gti;
 pub mod max78000;
 pub mod policy;
+pub mod registry;
 pub mod ste;
 pub mod tensor;
 

@@ -1,6 +1,6 @@
-//! One array through one quantizer (`qtool fakequant`): the scheme-neutral interface and the
-//! registry of schemes by name. Each scheme lives with its arithmetic (`gti-weight`,
-//! `gti-act`: [`super::gti::tensor`]); adding one is a type and one line in [`schemes`].
+//! One array through one quantizer (`qtool fakequant`): the scheme-neutral interface. Each
+//! scheme lives with its arithmetic (`gti-weight`, `gti-act`: [`super::gti::tensor`]); the
+//! list of schemes by name is [`super::registry`].
 
 use ndarray::ArrayD;
 use serde_json::Value;
@@ -55,24 +55,4 @@ pub trait TensorQuantizer: Send + Sync {
         x: &ArrayD<f32>,
         options: &TensorOptions,
     ) -> Result<QuantizedTensor, TensorQuantError>;
-}
-
-/// Every built-in scheme.
-pub fn schemes() -> Vec<Box<dyn TensorQuantizer>> {
-    vec![
-        Box::new(super::gti::tensor::GtiWeight),
-        Box::new(super::gti::tensor::GtiActivation),
-    ]
-}
-
-/// The scheme called `name`.
-pub fn scheme(name: &str) -> Result<Box<dyn TensorQuantizer>, TensorQuantError> {
-    let all = schemes();
-    let known = all.iter().map(|s| s.name()).collect::<Vec<_>>().join(", ");
-    all.into_iter()
-        .find(|s| s.name().eq_ignore_ascii_case(name))
-        .ok_or(TensorQuantError::Unknown {
-            name: name.to_string(),
-            known,
-        })
 }

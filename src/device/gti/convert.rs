@@ -3,7 +3,7 @@
 //! and the quantized coefficients again, so that `inspect` and `sim` read it.
 
 use super::chip_slot;
-use super::target::GtiNetwork;
+use super::network::GtiNetwork;
 use crate::emit::gti::container::{Container, ContainerKind};
 use crate::emit::gti::project::{
     BIAS_SECTION, FILTER_SECTION, FULL_MODEL_SECTION, NETWORK_SECTION, ProjectParts, SubLayerCoefs,

@@ -12,6 +12,7 @@ pub mod chip;
 pub mod convert;
 pub mod graph;
 pub mod inspect;
+mod network;
 pub mod sim;
 mod target;
 
@@ -20,4 +21,5 @@ pub use cascade::{Piece, coefficient_counts, piece_networks, split};
 pub use check::{Location, Violation, check_chip_network, check_full_model};
 pub use chip::{Chip, ChipLimits, CoefWidths, MaskBits};
 pub use graph::{ChipSlot, chip_slot};
-pub use target::{GtiNetwork, GtiTarget};
+pub use network::GtiNetwork;
+pub use target::GtiTarget;

@@ -6,6 +6,7 @@
 use super::chip::Chip;
 use super::convert::{apply, project_parts, unpack};
 use super::graph::{build, unsupported_feature};
+use super::network::GtiNetwork;
 use super::sim::GtiEngine;
 use super::{check_chip_network, check_full_model, inspect};
 use crate::checkpoint::graph::load_graph;
@@ -27,15 +28,6 @@ use crate::sim::{LayerTrace, Simulator};
 use ndarray::{Array3, ArrayD};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-
-/// The chip network a loaded graph came from (and its full model), kept in the graph's annex.
-#[derive(Debug, Clone, PartialEq)]
-pub struct GtiNetwork {
-    pub chip: Chip,
-    pub network: ChipNetwork,
-    pub extras: ChipExtras,
-    pub full_model: Option<FullModel>,
-}
 
 /// `--device gti`; registered without a chip, specialised by `--chip` (and `--full-model`).
 #[derive(Debug, Clone, Default)]
