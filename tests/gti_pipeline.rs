@@ -139,6 +139,26 @@ fn residual_pairs_through_every_stage() {
     );
 }
 
+/// A 10-bit last layer (its own major layer of one sub-layer).
+const TEN_BIT_NET: &str = r#"{
+  "layer": [
+    {"major_layer": 1, "image_size": 14, "input_channels": 3, "output_channels": 16,
+     "sublayer_number": 1, "coef_bits": 12, "pooling": false},
+    {"major_layer": 2, "image_size": 14, "input_channels": 16, "output_channels": 16,
+     "sublayer_number": 1, "coef_bits": 12, "pooling": true, "ten_bits_enable": true}
+  ],
+  "model": [{"ChipType": 2803, "MajorLayerNumber": 2, "SamplingMethod": 0}],
+  "qtool": {"arch": "gti-tiny", "full_model": "tiny_model.json"}
+}"#;
+
+#[test]
+fn ten_bit_last_layer_through_every_stage() {
+    pipeline(
+        TEN_BIT_NET,
+        &["00_conv1_1.npy", "01_conv2_1.npy", "02_pool.npy"],
+    );
+}
+
 fn pipeline(network: &str, logs_expected: &[&str]) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
@@ -283,6 +303,10 @@ fn pipeline(network: &str, logs_expected: &[&str]) {
         .unwrap();
     let engine = target.simulator(&graph).unwrap();
     let last_chip = graph.nodes.len() - 2;
+    // 10-bit codes count 1/32 in the float model.
+    let ten_bits =
+        qtool::device::gti::chip_slot(&graph.nodes[last_chip]).is_some_and(|s| s.ten_bits);
+    let unit = if ten_bits { 32.0 } else { 1.0 };
     for x in codes.iter().take(20) {
         let (c, h, w) = x.dim();
         let values = x.iter().map(|&v| v as f32).collect();
@@ -295,7 +319,7 @@ fn pipeline(network: &str, logs_expected: &[&str]) {
             .try_into_vec_as::<f32>()
             .unwrap()
             .iter()
-            .map(|v| *v as i64)
+            .map(|v| (*v * unit) as i64)
             .collect();
         let sim = engine.run(x, SimOptions::default(), false).unwrap();
         let chip: Vec<i64> = sim.outputs[last_chip].iter().copied().collect();

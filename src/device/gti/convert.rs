@@ -11,6 +11,7 @@ use crate::emit::gti::project::{
 use crate::emit::gti::{FcLayer, coef_text, read_fc_bin};
 use crate::ir::{Graph, Op, params::layer_key};
 use crate::netdesc::gti::{ChipNetwork, FullModel, GtiJson, Operation};
+use crate::quant::gti::fusion::full_range;
 use ndarray::{Array1, ArrayD, IxDyn};
 
 /// The project parts of a quantized graph loaded from `net`.
@@ -205,10 +206,11 @@ pub fn apply(graph: &mut Graph, unpacked: &Unpacked) -> Result<(), String> {
             node.bias = Some(Array1::from(b));
             node.batchnorm = None;
             node.quant.output_shift = Some(i32::from(s));
+            let ten = chip_slot(node).is_some_and(|s| s.ten_bits);
             node.quant.act =
                 (node.activation == crate::ir::Activation::Relu).then_some(crate::ir::ActQuant {
-                    bits: 5,
-                    cap: Some(31.0),
+                    bits: if ten { 10 } else { 5 },
+                    cap: Some(full_range(node)),
                 });
         } else if let Op::Linear { out_features } = node.op {
             let fc = fcs.next().ok_or(format!("layer {i}: no FC data"))?;

@@ -25,10 +25,13 @@ pub struct ChipSlot {
     /// The addition (and ReLU) ending a residual pair rather than a conv sub-layer (a pooling
     /// node of a major layer is a `Passthrough` with `false`); neither has coefficients.
     pub residual_add: bool,
+    /// The chip's last conv with a 10-bit output (`ten_bits_enable`, gti.md §1.2 mode b).
+    pub ten_bits: bool,
 }
 
-/// The first on-chip feature the graph cannot express yet (upsampling, 10-bit outputs, sample
-/// pooling after a residual addition), or `None`.
+/// The first on-chip feature the graph cannot express yet (upsampling, 10-bit outputs other
+/// than a last major layer of one plain sub-layer, sample pooling after a residual addition),
+/// or `None`.
 pub fn unsupported_feature(net: &ChipNetwork) -> Option<String> {
     let sampling = net.model.first().and_then(|m| m.sampling_method) == Some(1);
     net.layer.iter().enumerate().find_map(|(m, l)| {
@@ -38,8 +41,13 @@ pub fn unsupported_feature(net: &ChipNetwork) -> Option<String> {
             .is_some_and(|s| s.contains(&l.sublayer_number.saturating_sub(1)));
         let what = if l.upsample() {
             "upsample_enable: upsampling"
-        } else if l.ten_bits() {
-            "ten_bits_enable: 10-bit activations"
+        } else if l.ten_bits()
+            && (m + 1 != net.layer.len()
+                || l.sublayer_number != 1
+                || l.resnet_shortcut_start_layers.is_some())
+        {
+            "ten_bits_enable: 10-bit activations other than a last major layer of one plain \
+             sub-layer"
         } else if sampling && l.pooling() && ends_with_pair {
             "resnet_shortcut_start_layers: sample pooling after a residual addition"
         } else {
@@ -156,6 +164,7 @@ pub fn build(
                 sub,
                 mask,
                 residual_add: false,
+                ten_bits: l.ten_bits(),
             };
             let (channels, out) = (s.input_channels, s.output_channels);
             let second_of_pair = shortcut.is_some();

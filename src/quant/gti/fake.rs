@@ -10,13 +10,14 @@
 //!   node's data stage is the capped ReLU.
 //! * [`Mode::Simulate`] — `eval --quantized` of a quantized checkpoint on 5-bit input codes:
 //!   integer weights and bias, the sum scaled by `2^−s`, `clamp(round(·), 0, codes)` (§2.8;
-//!   a residual addition rounds `acc·2^−s + shortcut` the same way).
+//!   a residual addition rounds `acc·2^−s + shortcut` the same way; a 10-bit last layer
+//!   `clamp(round(32·acc·2^−s), 0, 1023) / 32`).
 //!   Every product and partial sum is an integer well inside f32's exact range, so the result
 //!   is the integer engine's.
 //!
 //! Owns this arithmetic only; which nodes are on the chip is `crate::device::gti`'s.
 
-use super::activation::CODES_5BIT;
+use super::activation::{CODES_5BIT, CODES_10BIT, TEN_BIT_LAST_CAP};
 use super::rounding::shift;
 use super::weights::{CodeRounding, quantize_bias, quantize_weights};
 use crate::device::gti::{Chip, MaskBits};
@@ -43,8 +44,10 @@ pub struct LayerQuant {
     pub weights: bool,
     /// The capped, quantized ReLU (`--quant-act`; always when simulating), with cap `α`.
     pub cap: Option<f32>,
-    /// Largest activation code (31 for 5-bit).
+    /// Largest activation code (31 for 5-bit, 1023 for a 10-bit last layer).
     pub codes: f32,
+    /// The fused cap: the value of the largest code (31; 1023/32 for a 10-bit last layer).
+    pub full_range: f32,
     /// Simulate mode: the checkpoint's shift `s`.
     pub shift: u8,
 }
@@ -61,6 +64,7 @@ impl LayerQuant {
             weights,
             cap,
             codes: CODES_5BIT,
+            full_range: CODES_5BIT,
             shift: 0,
         }
     }
@@ -73,6 +77,15 @@ impl LayerQuant {
             weights: true,
             cap: None,
             ..LayerQuant::qat(chip, mask, true, None)
+        }
+    }
+
+    /// The same with a 10-bit output (1023 codes of 1/32: gti.md §2.5's last-layer mode).
+    pub fn ten_bits(self) -> Self {
+        LayerQuant {
+            codes: CODES_10BIT,
+            full_range: TEN_BIT_LAST_CAP,
+            ..self
         }
     }
 }
@@ -151,7 +164,10 @@ impl FakeQuant for LayerQuant {
     /// the capped ReLU gives it; pooled codes pass unchanged.
     fn data(&self, x: Tensor<4>) -> Tensor<4> {
         match (self.mode, self.cap) {
-            (Mode::Simulate, _) => round_half_up(x.clamp(0.0, self.codes)),
+            (Mode::Simulate, _) => {
+                let f = self.codes / self.full_range;
+                round_half_up(x.mul_scalar(f).clamp(0.0, self.codes)).div_scalar(f)
+            }
             (Mode::Qat, Some(cap)) => {
                 let f = self.codes / cap;
                 round_half_up(x.clamp(0.0, cap).mul_scalar(f)).div_scalar(f)

@@ -1,14 +1,24 @@
 //! Gain editing of a whole graph (gti.md §3.3 b), after batch-norm folding: every chip
 //! sub-layer's weights and bias are rescaled so that its calibrated cap becomes the chip's
-//! full range (31), the caps are set to it, and the first host layer after the chip is
+//! full range (31; 1023/32 for a 10-bit last layer), the caps are set to it, and the first host layer after the chip is
 //! compensated. The float model computes the same function before and after (caps applied,
 //! no rounding), up to float rounding. Idempotent: a fused graph's gains are all 1.
 
-use super::activation::CODES_5BIT;
+use super::activation::{CODES_5BIT, TEN_BIT_LAST_CAP};
 use super::gain::{CapTarget, output_gain};
 use crate::device::gti::chip_slot;
 use crate::ir::{Activation, Graph, Op, Source, params::layer_key};
 use ndarray::Array1;
+
+/// The value of a chip node's largest code after fusion: 31, or 1023/32 for a 10-bit last
+/// layer.
+pub fn full_range(node: &crate::ir::Node) -> f32 {
+    if chip_slot(node).is_some_and(|s| s.ten_bits) {
+        TEN_BIT_LAST_CAP
+    } else {
+        CODES_5BIT
+    }
+}
 
 /// What gain editing did: per chip layer with coefficients its old cap (NaN for a conv
 /// feeding a residual addition) and weight gain, and the host layer that was compensated.
@@ -47,7 +57,7 @@ pub fn edit_gains(graph: &mut Graph) -> Result<GainReport, String> {
             caps[i] = Some(cap);
             out_gain[i] = Some(output_gain(CapTarget {
                 cap,
-                target: CODES_5BIT,
+                target: full_range(node),
             }));
         }
     }
@@ -86,8 +96,9 @@ pub fn edit_gains(graph: &mut Graph) -> Result<GainReport, String> {
             }
         }
         let node = &mut graph.nodes[i];
+        let target = full_range(node);
         if let Some(act) = node.quant.act.as_mut().filter(|_| caps[i].is_some()) {
-            act.cap = Some(CODES_5BIT);
+            act.cap = Some(target);
         }
         let Some(w) = node.weights.as_mut() else {
             continue;
@@ -146,6 +157,7 @@ mod tests {
             sub: i,
             mask: MaskBits::new(12).unwrap(),
             residual_add: false,
+            ten_bits: false,
         });
         n
     }

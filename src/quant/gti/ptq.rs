@@ -4,7 +4,7 @@
 //! and widths, 5-bit activations. Host layers stay float. The result is a qtool quantized
 //! checkpoint (clipping method `gti`) that `sim`, `eval --quantized` and `convert` read.
 
-use super::activation::CODES_5BIT;
+use super::fusion::full_range;
 use super::rounding::shift;
 use super::weights::{CodeRounding, quantize_bias, quantize_weights};
 use crate::checkpoint::native::{LayerMeta, NativeCheckpoint, NativeMeta};
@@ -41,8 +41,11 @@ pub fn quantize_graph(graph: &mut Graph, chip: Chip) -> Result<Vec<QuantizedLaye
         }
         let cap = node.quant.act.and_then(|a| a.cap);
         let relu = node.activation == Activation::Relu;
-        if relu && cap.is_none_or(|c| (c - CODES_5BIT).abs() > 1e-4) {
-            return Err(not_fused("its ReLU cap is not the chip's 31"));
+        let target = full_range(node);
+        if relu && cap.is_none_or(|c| (c - target).abs() > 1e-4) {
+            return Err(not_fused(&format!(
+                "its ReLU cap is not the chip's {target}"
+            )));
         }
         let Some(w) = node.weights.as_ref() else {
             continue;
@@ -78,8 +81,8 @@ pub fn quantize_graph(graph: &mut Graph, chip: Chip) -> Result<Vec<QuantizedLaye
         node.quant.weight_bits = WeightBits::try_from(slot.mask.bits()).ok();
         node.quant.bias_bits = Some(widths.bias_bits);
         node.quant.act = relu.then_some(ActQuant {
-            bits: 5,
-            cap: Some(CODES_5BIT),
+            bits: if slot.ten_bits { 10 } else { 5 },
+            cap: Some(target),
         });
         rows.push(QuantizedLayer {
             layer: i,

@@ -79,7 +79,8 @@ impl QatScheme for GtiScheme {
             layers: per_chip_node(graph, |n, slot| {
                 let cap = n.quant.act.and_then(|a| a.cap);
                 let cap = if parts.activations { cap } else { None };
-                LayerQuant::qat(self.chip, slot.mask, parts.weights, cap)
+                let q = LayerQuant::qat(self.chip, slot.mask, parts.weights, cap);
+                if slot.ten_bits { q.ten_bits() } else { q }
             }),
             input_scale: None,
             output_scale: None,
@@ -90,7 +91,8 @@ impl QatScheme for GtiScheme {
         ModelQuant {
             layers: per_chip_node(graph, |n, slot| {
                 let s = n.quant.output_shift.unwrap_or(0).clamp(0, 31) as u8;
-                LayerQuant::simulate(self.chip, slot.mask, s)
+                let q = LayerQuant::simulate(self.chip, slot.mask, s);
+                if slot.ten_bits { q.ten_bits() } else { q }
             }),
             input_scale: None,
             output_scale: None,
@@ -117,8 +119,9 @@ impl Calibrator for CapCalibration {
     fn finish(self: Box<Self>, graph: &mut Graph) {
         for (&i, t) in self.nodes.iter().zip(&self.trackers) {
             let cap = if t.cap > 0.0 { t.cap } else { DEAD_LAYER_CAP };
+            let ten = chip_slot(&graph.nodes[i]).is_some_and(|s| s.ten_bits);
             graph.nodes[i].quant.act = Some(ActQuant {
-                bits: CODES_5BIT.log2().ceil() as u8,
+                bits: if ten { 10 } else { 5 },
                 cap: Some(cap),
             });
         }

@@ -2,6 +2,7 @@
 //! `acc = Σ (Wq·2^s)·x + Bq·2^s` in exact integers (through the shared [`crate::sim::gemm`]
 //! engine), `clamp(round(acc / 2^s), 0, 31)` with the chip's half-away-from-zero rounding,
 //! 2×2 max pooling between major layers, stride-2 last sub-layers for sample pooling,
+//! a 10-bit last layer (`clamp(round(32·acc/2^s), 0, 1023)`, read by the host as `/32`),
 //! residual pairs (the second conv's accumulators plus the shortcut's codes `·2^s`, rounded
 //! and clamped the same way — our reading of §2.8, which the chip's closed documentation
 //! neither confirms nor contradicts); then the host's FC layers in f32 on the chip's
@@ -159,7 +160,12 @@ impl Simulator for GtiEngine {
         opts: SimOptions,
     ) -> Result<Array2<f64>, SimError> {
         let codes = self.classify_batch(inputs, opts)?;
-        let mut x = codes.mapv(|v| v as f32);
+        // A 10-bit last layer's codes count 1/32 (gti.md §2.5).
+        let unit = match self.chip.last() {
+            Some(s) if s.ten_bits() => 1.0 / 32.0,
+            _ => 1.0,
+        };
+        let mut x = codes.mapv(|v| v as f32 * unit);
         for layer in &self.host {
             x = layer.run(x.view());
         }

@@ -47,6 +47,8 @@ struct ChipConv {
     /// Round and clamp to codes (false: a residual pair's second conv, whose accumulators go
     /// on to the addition).
     relu: bool,
+    /// 10-bit codes of 1/32 (a last layer with `ten_bits_enable`).
+    ten_bits: bool,
 }
 
 /// `v` as an exact integer, or the error naming the layer.
@@ -132,6 +134,7 @@ impl ChipStep {
                 };
                 StepKind::Conv(ChipConv {
                     relu: node.activation == Activation::Relu,
+                    ten_bits: chip_slot(node).is_some_and(|s| s.ten_bits),
                     packed: PackedWeights::new(out, cin * taps, rows),
                     geometry: Geometry {
                         kh: c.kernel[0],
@@ -153,6 +156,11 @@ impl ChipStep {
             }
         };
         Ok(ChipStep { inputs, pool, kind })
+    }
+
+    /// Whether this node writes 10-bit codes of 1/32.
+    pub fn ten_bits(&self) -> bool {
+        matches!(&self.kind, StepKind::Conv(c) if c.ten_bits)
     }
 
     /// This node on its operands (codes, or a residual pair's accumulators).
@@ -218,8 +226,25 @@ impl ChipStep {
         if !conv.relu {
             return (None, acc);
         }
-        let out = acc.mapv(|a| to_code(a, conv.shift));
+        let out = if conv.ten_bits {
+            acc.mapv(|a| to_code_10(a, conv.shift))
+        } else {
+            acc.mapv(|a| to_code(a, conv.shift))
+        };
         (Some(acc), out)
+    }
+}
+
+/// Largest 10-bit code.
+const CODE_MAX_10: i64 = 1023;
+
+/// An accumulator at `shift` as a 10-bit code of 1/32: `clamp(round(32·a / 2^shift), 0,
+/// 1023)` (gti.md §2.8).
+fn to_code_10(a: i64, shift: u32) -> i64 {
+    if a <= 0 {
+        0
+    } else {
+        ((a * 32 + ((1i64 << shift) >> 1)) >> shift).min(CODE_MAX_10)
     }
 }
 

@@ -164,6 +164,10 @@ fn reference_node(n: &Node, x: &Array3<i64>) -> Array3<i64> {
         if n.activation == crate::ir::Activation::None {
             return acc;
         }
+        if chip_slot(n).is_some_and(|s| s.ten_bits) {
+            let v = chip_round(32.0 * acc as f32 / (1u64 << s) as f32) as i64;
+            return v.clamp(0, 1023);
+        }
         let v = chip_round(acc as f32 / (1u64 << s) as f32) as i64;
         v.clamp(0, 31)
     })
@@ -282,4 +286,35 @@ fn refuses_bad_inputs_and_unquantized_layers() {
     g.nodes[1].weights.as_mut().unwrap()[[0, 0, 0, 0]] = 0.5;
     let e = GtiEngine::new(&g).unwrap_err();
     assert!(e.to_string().contains("not an integer"), "{e}");
+}
+
+#[test]
+fn ten_bit_last_layer_matches_the_formula() {
+    let net = ChipNetwork::from_json(
+        r#"{"layer": [
+        {"major_layer": 1, "image_size": 12, "input_channels": 3, "output_channels": 16,
+         "sublayer_number": 2, "coef_bits": 12, "pooling": true},
+        {"major_layer": 2, "image_size": 6, "input_channels": 16, "output_channels": 16,
+         "sublayer_number": 1, "coef_bits": 12, "ten_bits_enable": true}],
+        "model": [{"ChipType": 2803, "SamplingMethod": 0}]}"#,
+    )
+    .unwrap();
+    let mut g = random_coefficients(&net, 21);
+    for n in &mut g.nodes {
+        let on_chip = chip_slot(n).is_some();
+        if let Some(w) = n.weights.as_mut().filter(|_| on_chip) {
+            w.mapv_inplace(|v| (v / 8.0).round());
+        }
+    }
+    assert!(chip_slot(&g.nodes[2]).unwrap().ten_bits);
+    let engine = GtiEngine::new(&g).unwrap();
+    let mut rng = Rng::new(21);
+    let x = Array3::from_shape_fn((3, 12, 12), |_| rng.range_i64(0, 31));
+    let expected = reference(&g, &x);
+    let run = engine.run(&x, SimOptions::default(), false).unwrap();
+    assert_eq!(run.outputs, expected);
+    assert!(expected[2].iter().any(|v| *v > 31 && *v < 1023));
+    // The host reads the 10-bit codes as code / 32.
+    let scores = engine.scores_batch(&[x], SimOptions::default()).unwrap();
+    assert_eq!(scores.dim(), (1, 4));
 }
