@@ -36,7 +36,10 @@ pub enum Command {
     Inspect(inspect::InspectArgs),
     /// Generate a MAX78000 SDK project (cnn.c, cnn.h, main.c, weights.h, sampledata.h,
     /// sampleoutput.h, softmax.c, Makefile, project.mk) as izer's ai8xize.py does; izer's
-    /// option names are accepted.
+    /// option names are accepted. With --device gti: GTI's converter inputs (chip JSON with
+    /// scaling, filter.txt, bias.txt), the full-model JSON, FC .bin files, labels.txt, and
+    /// qtool's own .dat/.model containers — GTI's SDK cannot load those two (their real
+    /// layouts are not public); qtool's inspect and sim read them back.
     Convert(convert::ConvertArgs),
     /// Simulate a quantized network bit-exactly (known-answer tests, dataset evaluation).
     ///
