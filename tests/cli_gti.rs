@@ -489,3 +489,15 @@ fn full_model_mode_on_the_2801() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("the max78000 runs no host layers"));
 }
+
+#[test]
+fn overlapping_residual_pairs() {
+    limit(
+        example_2(),
+        "2803",
+        |n| n["layer"][2]["resnet_shortcut_start_layers"] = json!([1, 2]),
+        &[
+            "major layer 3 sub-layer 2: resnet_shortcut_start_layers: a pair starting at sub-layer 2 inside the previous pair (pairs in increasing order, two sub-layers each)",
+        ],
+    );
+}

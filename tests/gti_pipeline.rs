@@ -408,4 +408,29 @@ fn pipeline(network: &str, logs_expected: &[&str]) {
         std::fs::read(&p_sim).unwrap(),
         std::fs::read(&p_model).unwrap()
     );
+    // A container read against another network is refused.
+    let other = dir.join("other.json");
+    std::fs::write(
+        &other,
+        network.replacen("\"coef_bits\": 12", "\"coef_bits\": 5", 1),
+    )
+    .unwrap();
+    let out = Command::cargo_bin("qtool")
+        .unwrap()
+        .args([
+            "sim",
+            "--evaluate",
+            "--device",
+            "gti",
+            "--chip",
+            "2803",
+            "--network",
+        ])
+        .arg(&other)
+        .args(["--checkpoint", s(&model), "--data", &data_s, "--quiet"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("another network or chip"), "{err}");
 }

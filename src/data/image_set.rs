@@ -2,7 +2,8 @@
 //! `[N, C, H, W]` with one label each, plus the checks every loader applies to labels.
 //!
 //! Owns the set's invariants (one label per image, every label below the class count), taking
-//! subsets and the data-versus-network shape check. Must not read files (the loaders do) or
+//! subsets, the data-versus-network shape check and fitting images to a network's input
+//! (grey replicated into every channel, enlarged by an integer factor). Must not read files (the loaders do) or
 //! normalize pixels ([`super::normalize`]).
 
 use super::DataError;

@@ -4,7 +4,8 @@
 //! Owns the switch (`qat.md` §6–§7): fold batch norm into the operators, record the policy's
 //! widths in the graph, rebuild the model with the device's fake-quantization and carry the
 //! optimizer's per-parameter state over to the new parameter list (matched in order by shape,
-//! skipping one-element tensors, as ai8x-training's `update_optimizer` does). The arithmetic is
+//! skipping one-element tensors, as ai8x-training's `update_optimizer` does), and calibrate the
+//! activation ranges a scheme needs first ([`calibrate`]: GTI's ReLU caps). The arithmetic is
 //! the device's [`QatScheme`]; the loop that calls this is [`super::run`].
 
 use super::model::{ModelOptions, TrainError, TrainModel};

@@ -1,8 +1,9 @@
 //! The training loop: epochs of shuffled mini-batches, validation, checkpoints and metrics.
 //!
 //! Owns the order of a run (seeded shuffling per epoch, the learning rate of each epoch,
-//! when `latest`/`best` checkpoints, `metrics.csv` and `curves.png` are written) and resuming
-//! from a checkpoint. Everything random derives from `(seed, epoch)`, so a run resumed after
+//! when `latest`/`best` checkpoints, `metrics.csv` and `curves.png` are written), resuming
+//! from a checkpoint, and starting a new run from one (`init_from`: the next stage of a
+//! staged flow). Everything random derives from `(seed, epoch)`, so a run resumed after
 //! epoch `k` continues exactly as the uninterrupted run would. Must not parse command lines or
 //! print: progress goes through [`Progress`] and the `on_epoch` callback.
 
@@ -266,6 +267,27 @@ fn write_history(dir: &Path, history: &[EpochRecord]) -> Result<(), RunError> {
     })
 }
 
+/// Calibrate what `scheme` needs before quantized activations start, on the training images
+/// (`plain`: already normalized, when the run has them).
+fn calibrate(
+    graph: &mut Graph,
+    q: &Qat,
+    scheme: &dyn QatScheme,
+    opts: &ModelOptions,
+    (set, plain, norm): (&ImageSet, Option<&[f32]>, Normalization),
+    batch: usize,
+    cfg: &RunConfig,
+) -> Result<(), RunError> {
+    let (c, h, w) = set.chw();
+    let values = match plain {
+        Some(v) => std::borrow::Cow::Borrowed(v),
+        None => std::borrow::Cow::Owned(normalized(set, norm)),
+    };
+    let images = (values.as_ref(), [c, h, w]);
+    qat::calibrate(graph, q, scheme, opts, images, batch, &cfg.eval_device)?;
+    Ok(())
+}
+
 /// Train `graph` (its parameters, if any, are the starting point) on `data`, writing
 /// checkpoints, `metrics.csv` and `curves.png` into `cfg.out_dir`. `on_epoch` sees each
 /// finished epoch.
@@ -330,21 +352,8 @@ pub fn train(
             let old = qat::param_shapes(&model);
             q.active = true;
             if let Some(scheme) = scheme {
-                let values = match &plain {
-                    Some(v) => std::borrow::Cow::Borrowed(v),
-                    None => std::borrow::Cow::Owned(normalized(&data.train, norm)),
-                };
-                let images = (values.as_slice(), [c, h, w]);
-                let eval = &cfg.eval_device;
-                qat::calibrate(
-                    &mut graph,
-                    q,
-                    scheme,
-                    &opts,
-                    images,
-                    recipe.batch_size,
-                    eval,
-                )?;
+                let set = (&data.train, plain.as_deref(), norm);
+                calibrate(&mut graph, q, scheme, &opts, set, recipe.batch_size, cfg)?;
             }
             model = qat::build_model(&mut graph, Some(q), scheme, &opts, device)?;
             stepper

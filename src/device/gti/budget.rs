@@ -34,7 +34,7 @@ pub fn sublayers(l: &MajorLayer) -> Vec<SubLayer> {
             let filters = if depthwise {
                 out as u64
             } else {
-                (channels * out) as u64
+                (channels as u64).saturating_mul(out as u64)
             };
             let s = SubLayer {
                 sub: i + 1,

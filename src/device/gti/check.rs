@@ -2,8 +2,9 @@
 //! chip table ([`super::chip`]): masks, sub-layer and major-layer counts, image sizes chained
 //! through pooling and upsampling, channel counts and chaining, `learning`/`last_layer_out`
 //! exclusivity, residual pairs, 10-bit placement, upsampling (channels kept, not on the input),
-//! shifts, `one_coef`, the coefficient budget and `ChipType`. A violation reads `major layer M sub-layer S: KEY: what (limit)`; the caller
-//! puts the file in front.
+//! shifts, `one_coef`, the coefficient budget and `ChipType` (a full model's rules are
+//! `check/full_model.rs`'s). A violation reads `major layer M sub-layer S: KEY: what (limit)`; the
+//! caller puts the file in front.
 //!
 //! Choices where the spec is open (written down in the README): a major layer's size must
 //! be one of the chip's layer sizes (the first one included); channel counts are multiples
@@ -292,8 +293,9 @@ fn check_residual(l: &MajorLayer, m: usize, f: &mut Findings) {
             "an identity shortcut needs in = out",
         );
     }
+    let mut previous: Option<usize> = None;
     for &s in starts {
-        if s == 0 || s + 1 > l.sublayer_number {
+        if s == 0 || s.saturating_add(1) > l.sublayer_number {
             let what = format!("a pair starting at sub-layer {s}");
             let limit = format!("both convolutions within 1..={}", l.sublayer_number);
             f.add(
@@ -302,7 +304,17 @@ fn check_residual(l: &MajorLayer, m: usize, f: &mut Findings) {
                 what,
                 limit,
             );
+        } else if previous.is_some_and(|p| s < p.saturating_add(2)) {
+            let what = format!("a pair starting at sub-layer {s} inside the previous pair");
+            let limit = "pairs in increasing order, two sub-layers each";
+            f.add(
+                Location::Sub(m, s),
+                "resnet_shortcut_start_layers",
+                what,
+                limit,
+            );
         }
+        previous = Some(s);
     }
 }
 
@@ -315,7 +327,7 @@ fn check_chaining(l: &MajorLayer, next: &MajorLayer, m: usize, f: &mut Findings)
         f.add(Location::Major(m), "input_channels", what, limit);
     }
     let up = if l.upsample() { 2 } else { 1 };
-    let size = l.image_size * up / if l.pooling() { 2 } else { 1 };
+    let size = l.image_size.saturating_mul(up) / if l.pooling() { 2 } else { 1 };
     if next.image_size != size {
         let what = format!("image size {}", next.image_size);
         let limit = format!("the previous major layer writes {size}×{size}");

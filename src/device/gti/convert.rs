@@ -91,6 +91,8 @@ pub fn project_parts(
 /// What a container holds.
 #[derive(Debug, Clone)]
 pub struct Unpacked {
+    /// The chip number the container records.
+    pub chip: u32,
     pub network: ChipNetwork,
     pub full_model: Option<FullModel>,
     /// `filter.txt` and `bias.txt`: every sub-layer's dequantized values, in order.
@@ -161,6 +163,7 @@ fn unpack_chip(c: &Container) -> Result<Unpacked, String> {
         .flat_map(|l| l.scaling.clone().unwrap_or_default())
         .collect();
     Ok(Unpacked {
+        chip: c.chip,
         network,
         full_model: None,
         filter,
@@ -171,8 +174,23 @@ fn unpack_chip(c: &Container) -> Result<Unpacked, String> {
 }
 
 /// Put a container's coefficients on a graph built from its network: integer weights and
-/// biases (`value · 2^s`), shifts, fused 5-bit activations; FC layers as stored.
+/// biases (`value · 2^s`), shifts (one per conv, 0 to 12), fused 5- or 10-bit activations;
+/// FC layers as stored.
 pub fn apply(graph: &mut Graph, unpacked: &Unpacked) -> Result<(), String> {
+    let convs = graph
+        .nodes
+        .iter()
+        .filter(|n| chip_slot(n).is_some() && n.op.has_weights())
+        .count();
+    if unpacked.shifts.len() != convs {
+        return Err(format!(
+            "{} shifts in `scaling`, the network has {convs} conv sub-layers",
+            unpacked.shifts.len()
+        ));
+    }
+    if let Some(s) = unpacked.shifts.iter().find(|s| **s > 12) {
+        return Err(format!("shift {s} in `scaling` (0 to 12)"));
+    }
     let (filter, bias) = (&unpacked.filter, &unpacked.bias);
     let (mut wi, mut bi, mut k) = (0, 0, 0);
     let mut fcs = unpacked.fc.iter();

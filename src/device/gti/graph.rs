@@ -34,6 +34,18 @@ pub struct ChipSlot {
 /// or `None`.
 pub fn unsupported_feature(net: &ChipNetwork) -> Option<String> {
     let sampling = net.model.first().and_then(|m| m.sampling_method) == Some(1);
+    if net
+        .model
+        .first()
+        .and_then(|m| m.chip_number)
+        .is_some_and(|n| n > 1)
+    {
+        return Some(
+            "model: ChipNumber: a cascade is checked and reported, but qtool cannot train, \
+             quantize or simulate one yet"
+                .to_string(),
+        );
+    }
     net.layer.iter().enumerate().find_map(|(m, l)| {
         let ends_with_pair = l
             .resnet_shortcut_start_layers
@@ -106,7 +118,7 @@ impl Builder {
     fn pool_node(&mut self, slot: ChipSlot) -> Result<(), String> {
         if let Some(pool) = self.pending_pool.take() {
             let mut node = Node::new(Op::Passthrough, vec![self.last()], self.shape);
-            node.name = Some(format!("pool{}", slot.major));
+            node.name = Some(format!("pool{}", slot.major + 1));
             node.pool = Some(pool);
             node.annex = crate::ir::Annex::new(slot);
             self.push(node, || format!("major layer {} pooling", slot.major + 1))?;
@@ -169,6 +181,14 @@ pub fn build(
             let (channels, out) = (s.input_channels, s.output_channels);
             let second_of_pair = shortcut.is_some();
             if starts.contains(&s.sub) {
+                if second_of_pair {
+                    return Err(format!(
+                        "major layer {}: resnet_shortcut_start_layers: a pair starts at \
+                         sub-layer {} inside the previous pair",
+                        m + 1,
+                        s.sub
+                    ));
+                }
                 b.pool_node(slot)?;
                 shortcut = Some(b.last());
             }

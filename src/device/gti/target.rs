@@ -1,7 +1,9 @@
 //! The GTI Lightspeeur family as a [`Target`]: `--device gti --chip N [--full-model M]`.
-//! Reads a chip network JSON (and the full model of its host layers), checks both against the
-//! chip, builds the graph IR ([`super::graph`]) with a checkpoint mapped onto it when given,
-//! and reports it (`qtool inspect`).
+//! Reads a chip network JSON or a container of `qtool convert` (and the full model of its host
+//! layers), checks both against the chip, builds the graph IR ([`super::graph`]) with a
+//! checkpoint or container mapped onto it, and ties the device's parts to the seam: inspect,
+//! the fake-quantization scheme, fusion, quantization, the integer engine and its traces,
+//! conversion.
 
 use super::chip::Chip;
 use super::convert::{apply, project_parts, unpack};
@@ -128,11 +130,26 @@ impl GtiTarget {
 
 /// Map a qtool checkpoint's parameters and per-layer quantization onto `graph`, or a
 /// container's quantized coefficients.
-fn map_checkpoint(path: &Path, graph: &mut Graph) -> Result<(), TargetError> {
+/// A container's network must be `net` on `net.chip` (its shifts aside).
+fn map_checkpoint(path: &Path, net: &GtiNetwork, graph: &mut Graph) -> Result<(), TargetError> {
     let file = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| TargetError::message(format!("{file}: {e}")))?;
     if Container::is_container(&bytes) {
         let u = unpack(&bytes).map_err(|e| TargetError::message(format!("{file}: {e}")))?;
+        let unscaled = |n: &ChipNetwork| {
+            let mut n = n.without_extras();
+            n.layer.iter_mut().for_each(|l| l.scaling = None);
+            n.model.iter_mut().for_each(|m| m.major_layer_number = None);
+            n
+        };
+        if u.chip != net.chip.number() || unscaled(&u.network) != unscaled(&net.network) {
+            return Err(TargetError::message(format!(
+                "{file}: the container holds another network or chip than --network and --chip"
+            )));
+        }
+        if let Some(v) = check_chip_network(&u.network, net.chip).first() {
+            return Err(TargetError::message(format!("{file}: {v}")));
+        }
         return apply(graph, &u).map_err(|e| TargetError::message(format!("{file}: {e}")));
     }
     let ckpt = NativeCheckpoint::from_bytes(&bytes, path).map_err(TargetError::device)?;
@@ -181,7 +198,7 @@ impl Target for GtiTarget {
             Err(why) => return Err(TargetError::message(format!("{file}: {why}"))),
         };
         if let Some(ckpt) = &req.checkpoint {
-            map_checkpoint(ckpt, &mut graph)?;
+            map_checkpoint(ckpt, &net, &mut graph)?;
         }
         graph.annex = Annex::new(net);
         Ok(Loaded { graph, warnings })
@@ -200,7 +217,7 @@ impl Target for GtiTarget {
                 if cap.is_nan() {
                     format!("{name}: feeds a residual addition, weights x {g}")
                 } else {
-                    format!("{name}: cap {cap} -> 31, weights x {g}")
+                    format!("{name}: cap {cap} -> the chip's full range, weights x {g}")
                 }
             })
             .collect();
@@ -222,7 +239,7 @@ impl Target for GtiTarget {
             &arch,
         )
         .map_err(|why| TargetError::message(format!("{file}: {why}")))?;
-        map_checkpoint(&req.checkpoint, &mut graph)?;
+        map_checkpoint(&req.checkpoint, &net, &mut graph)?;
         let ckpt = req.checkpoint.display().to_string();
         let rows = ptq::quantize_graph(&mut graph, net.chip)
             .map_err(|why| TargetError::message(format!("{ckpt}: {why}")))?;

@@ -81,6 +81,18 @@ fn bin_name(name: &str) -> String {
     format!("{name}.bin")
 }
 
+/// A layer name usable as a file name inside the project folder.
+fn plain_name(name: &str) -> Result<&str, String> {
+    let bad = name.is_empty() || name == ".." || name.contains(['/', '\\', '\0']);
+    if bad {
+        Err(format!(
+            "FC layer name {name:?} cannot name a file in the project folder"
+        ))
+    } else {
+        Ok(name)
+    }
+}
+
 /// The full model with its data files pointing at this project's files and the `GTICNN`
 /// tensors derived from the chip network.
 fn full_model_json(parts: &ProjectParts, chip: &ChipNetwork, dat: &str) -> Option<FullModel> {
@@ -134,6 +146,7 @@ pub fn project_files(parts: &ProjectParts) -> Result<Vec<(String, Vec<u8>)>, Str
     }
     model.sections.push(Section::new(dat_name, dat_bytes));
     for (name, layer) in &parts.fc {
+        let name = plain_name(name)?;
         let bytes = fc_bin(layer).map_err(|e| format!("{name}: {e}"))?;
         model
             .sections

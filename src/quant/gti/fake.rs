@@ -12,8 +12,9 @@
 //!   integer weights and bias, the sum scaled by `2^−s`, `clamp(round(·), 0, codes)` (§2.8;
 //!   a residual addition rounds `acc·2^−s + shortcut` the same way; a 10-bit last layer
 //!   `clamp(round(32·acc·2^−s), 0, 1023) / 32`).
-//!   Every product and partial sum is an integer well inside f32's exact range, so the result
-//!   is the integer engine's.
+//!   Every product and partial sum is an integer, exact in f32 while below 2^24 (whatever
+//!   the summation order), so the result is the integer engine's; `qtool quantize` warns
+//!   about a layer whose sums could exceed that.
 //!
 //! Owns this arithmetic only; which nodes are on the chip is `crate::device::gti`'s.
 

@@ -1,7 +1,8 @@
 //! Gain editing of a whole graph (gti.md §3.3 b), after batch-norm folding: every chip
 //! sub-layer's weights and bias are rescaled so that its calibrated cap becomes the chip's
-//! full range (31; 1023/32 for a 10-bit last layer), the caps are set to it, and the first host layer after the chip is
-//! compensated. The float model computes the same function before and after (caps applied,
+//! full range (31; 1023/32 for a 10-bit last layer), the caps are set to it, and the first
+//! host layer after the chip is compensated; residual pairs follow the graph (see
+//! [`edit_gains`]). The float model computes the same function before and after (caps applied,
 //! no rounding), up to float rounding. Idempotent: a fused graph's gains are all 1.
 
 use super::activation::{CODES_5BIT, TEN_BIT_LAST_CAP};

@@ -6,8 +6,9 @@
 //! `crate::device::gti`.
 //!
 //! Pure functions on float32 slices, as GTI's MDKs compute them, and on them the
-//! fake-quantization of training and `eval --quantized` ([`fake`], [`GtiScheme`]); the
-//! integer engine builds on them too. Must not build trainable models or write files.
+//! fake-quantization of training and `eval --quantized` ([`fake`], [`GtiScheme`]), the
+//! graph-level gain editing ([`fusion`]) and post-training quantization ([`ptq`]). Must not
+//! build trainable models or write files.
 
 pub mod activation;
 pub mod calibrate;

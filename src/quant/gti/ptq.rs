@@ -1,7 +1,9 @@
 //! `qtool quantize --device gti`: a fused checkpoint (batch norm folded, every cap the chip's
 //! full range, gti.md §3.3–3.4) → integer coefficients per chip sub-layer: the shift `s`
 //! (§2.2), `Wq·2^s` and `Bq·2^s` from the same quantizers training used (§2.3–2.4), the mask
-//! and widths, 5-bit activations. Host layers stay float. The result is a qtool quantized
+//! and widths, 5-bit activations (10-bit for a 10-bit last layer). Host layers stay float.
+//! A layer whose sums could leave f32's exact integers (2^24) is named in a warning: the
+//! integer engine stays exact, `eval --quantized` (f32) may then differ from it in rare ties. The result is a qtool quantized
 //! checkpoint (clipping method `gti`) that `sim`, `eval --quantized` and `convert` read.
 
 use super::fusion::full_range;
@@ -95,6 +97,22 @@ pub fn quantize_graph(graph: &mut Graph, chip: Chip) -> Result<Vec<QuantizedLaye
     Ok(rows)
 }
 
+/// The largest `Σ|w|·31 + |b|` over a quantized layer's output channels: a bound on its sums
+/// for 5-bit inputs.
+fn largest_sum(node: &crate::ir::Node) -> f64 {
+    let (Some(w), Some(b)) = (&node.weights, &node.bias) else {
+        return 0.0;
+    };
+    let per_out = w.len() / b.len().max(1);
+    w.iter()
+        .copied()
+        .collect::<Vec<f32>>()
+        .chunks(per_out.max(1))
+        .zip(b.iter())
+        .map(|(w, b)| w.iter().map(|v| f64::from(v.abs())).sum::<f64>() * 31.0 + f64::from(b.abs()))
+        .fold(0.0, f64::max)
+}
+
 /// The quantized checkpoint of a quantized `graph`, its rows and their table.
 pub fn quantized_checkpoint(
     graph: &Graph,
@@ -119,7 +137,7 @@ pub fn quantized_checkpoint(
             r.name, r.bits, r.output_shift, r.saturated
         ));
     }
-    let warnings = rows
+    let mut warnings: Vec<String> = rows
         .iter()
         .filter(|r| r.saturated > 0)
         .map(|r| {
@@ -129,6 +147,15 @@ pub fn quantized_checkpoint(
             )
         })
         .collect();
+    for r in &rows {
+        if largest_sum(&graph.nodes[r.layer]) >= f64::from(1u32 << 24) {
+            warnings.push(format!(
+                "layer `{}`: its sums can exceed 2^24, beyond f32's exact integers: the \
+                 engine stays exact, `eval --quantized` may differ from it in rare ties",
+                r.name
+            ));
+        }
+    }
     Quantized {
         checkpoint: NativeCheckpoint {
             meta,

@@ -146,8 +146,9 @@ pub fn shortcut_source(graph: &Graph, add: NodeId) -> Option<NodeId> {
 }
 
 /// Give each residual addition and the layer its shortcut comes from one cap, the larger of
-/// the two (the network input counts as cap 31), so that gain editing scales both operands of
-/// the addition alike (gti.md §3.3's residual caveat, resolved by tying the caps).
+/// the two (an addition whose shortcut is the network input takes 31, the input's own range),
+/// so that gain editing scales both operands of the addition alike (gti.md §3.3's residual
+/// caveat, resolved by tying the caps).
 pub fn tie_residual_caps(graph: &mut Graph) {
     let cap = |g: &Graph, i: Option<NodeId>| match i {
         Some(i) => g.nodes[i].quant.act.and_then(|a| a.cap),
@@ -163,7 +164,8 @@ pub fn tie_residual_caps(graph: &mut Graph) {
             let (Some(ca), Some(cs)) = (cap(graph, Some(a)), cap(graph, src)) else {
                 continue;
             };
-            let tied = ca.max(cs);
+            // The network input's codes cannot be rescaled: an addition reading it keeps 31.
+            let tied = if src.is_none() { cs } else { ca.max(cs) };
             for i in [Some(a), src].into_iter().flatten() {
                 if let Some(act) = graph.nodes[i]
                     .quant

@@ -3,7 +3,8 @@
 //! pooling when no conv follows it), holding four int64 records
 //! back to back as `np.load` reads them from one open file: the layer's input `[C,H,W]`,
 //! its input after 2×2 max pooling (an empty array when it does not pool), the accumulators
-//! with bias `Σ (Wq·2^s)·x + Bq·2^s` (the output again for a pooling-only layer), and the
+//! with bias `Σ (Wq·2^s)·x + Bq·2^s` (for a residual addition `acc + shortcut·2^s`; the
+//! output again for a pooling-only layer), and the
 //! output codes (a residual pair's second conv: its accumulators, which the addition reads).
 
 use crate::io::npy::{NpyError, NpyRecord, write_records};

@@ -161,7 +161,7 @@ impl Simulator for GtiEngine {
     ) -> Result<Array2<f64>, SimError> {
         let codes = self.classify_batch(inputs, opts)?;
         // A 10-bit last layer's codes count 1/32 (gti.md §2.5).
-        let unit = match self.chip.last() {
+        let unit = match self.chip.iter().rev().find(|s| s.is_conv()) {
             Some(s) if s.ten_bits() => 1.0 / 32.0,
             _ => 1.0,
         };

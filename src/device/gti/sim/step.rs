@@ -1,6 +1,7 @@
 //! One chip node of the engine: optional 2×2 max pooling of its input, then a conv
 //! sub-layer (the correlation, depthwise sub-layers as a block-diagonal weight matrix, bias,
-//! shift and the 5-bit clamp; a residual pair's second conv keeps its accumulators), a
+//! shift and the 5-bit clamp, or the 10-bit one of a last layer; a residual pair's second conv
+//! keeps its accumulators), a
 //! residual addition (`acc + shortcut·2^s`, shifted and clamped like a conv), or nothing.
 
 use crate::device::gti::chip_slot;
@@ -156,6 +157,11 @@ impl ChipStep {
             }
         };
         Ok(ChipStep { inputs, pool, kind })
+    }
+
+    /// Whether this node is a conv sub-layer.
+    pub fn is_conv(&self) -> bool {
+        matches!(&self.kind, StepKind::Conv(_))
     }
 
     /// Whether this node writes 10-bit codes of 1/32.
