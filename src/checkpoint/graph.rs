@@ -55,16 +55,7 @@ pub fn write_graph(path: &Path, graph: &Graph, ext: &Extensions) -> Result<(), C
         let array = ArrayD::from_shape_vec(IxDyn(&[n]), values.clone()).expect("flat state");
         tensors.push((name, array));
     }
-    let layers = graph
-        .nodes
-        .iter()
-        .enumerate()
-        .map(|(i, n)| LayerMeta {
-            name: params::layer_key(graph, i),
-            quant: n.quant,
-        })
-        .collect();
-    let mut meta = NativeMeta::new(graph.arch.clone(), ext.epoch, layers);
+    let mut meta = NativeMeta::new(graph.arch.clone(), ext.epoch, layer_metas(graph));
     meta.training = ext.training.clone();
     NativeCheckpoint { meta, tensors }.write(path)?;
     Ok(())
@@ -82,6 +73,19 @@ fn restore_quant(graph: &mut Graph, layers: &[LayerMeta]) {
             node.quant = recorded.quant;
         }
     }
+}
+
+/// Every layer's name and quantization attributes, as a checkpoint records them.
+pub fn layer_metas(graph: &Graph) -> Vec<LayerMeta> {
+    graph
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| LayerMeta {
+            name: params::layer_key(graph, i),
+            quant: n.quant,
+        })
+        .collect()
 }
 
 /// Named tensors as a checkpoint stores them.

@@ -19,7 +19,7 @@
 //! Owns this arithmetic only; which nodes are on the chip is `crate::device::gti`'s.
 
 use super::activation::{CODES_5BIT, CODES_10BIT, TEN_BIT_LAST_CAP};
-use super::rounding::shift;
+use super::rounding::{max_abs, shift};
 use super::weights::{CodeRounding, quantize_bias, quantize_weights};
 use crate::device::gti::{Chip, MaskBits};
 use crate::ir::Activation;
@@ -104,10 +104,6 @@ fn host<const D: usize>(t: &Tensor<D>) -> Vec<f32> {
 fn replace<const D: usize>(like: Tensor<D>, values: Vec<f32>) -> Tensor<D> {
     let q = Tensor::from_data(TensorData::new(values, like.dims()), &like.device());
     straight_through(like, q)
-}
-
-fn max_abs(v: &[f32]) -> f32 {
-    v.iter().fold(0f32, |m, x| m.max(x.abs()))
 }
 
 impl FakeQuant for LayerQuant {

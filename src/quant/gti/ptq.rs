@@ -7,9 +7,10 @@
 //! checkpoint (clipping method `gti`) that `sim`, `eval --quantized` and `convert` read.
 
 use super::fusion::full_range;
-use super::rounding::shift;
+use super::rounding::{max_abs, shift};
 use super::weights::{CodeRounding, quantize_bias, quantize_weights};
-use crate::checkpoint::native::{LayerMeta, NativeCheckpoint, NativeMeta};
+use crate::checkpoint::graph::layer_metas;
+use crate::checkpoint::native::{NativeCheckpoint, NativeMeta};
 use crate::device::gti::{Chip, chip_slot};
 use crate::device::{Quantized, QuantizedLayer};
 use crate::ir::{ActQuant, Activation, Graph, WeightBits, params};
@@ -17,10 +18,6 @@ use ndarray::{Array1, ArrayD};
 
 /// The clipping method recorded in GTI quantized checkpoints.
 pub const METHOD: &str = "gti";
-
-fn max_abs<'a>(v: impl IntoIterator<Item = &'a f32>) -> f32 {
-    v.into_iter().fold(0f32, |m, x| m.max(x.abs()))
-}
 
 /// Quantize the chip sub-layers of a fused `graph` in place (integers in the parameters,
 /// shifts and widths in the attributes); one row per sub-layer. Errors name the layer that
@@ -57,11 +54,11 @@ pub fn quantize_graph(graph: &mut Graph, chip: Chip) -> Result<Vec<QuantizedLaye
         let widths = chip
             .widths(slot.mask)
             .ok_or_else(|| format!("layer `{name}`: the {chip} has no mask {}", slot.mask))?;
-        let s = shift(chip, slot.mask, max_abs(w.iter()), Some(max_abs(b.iter())))
+        let flat: Vec<f32> = w.iter().copied().collect();
+        let s = shift(chip, slot.mask, max_abs(&flat), Some(max_abs(&b.to_vec())))
             .expect("the chip has the mask");
         let scale = (1u32 << s) as f32;
         let taps = w.shape()[2..].iter().product();
-        let flat: Vec<f32> = w.iter().copied().collect();
         let wq = quantize_weights(&flat, taps, slot.mask, s, CodeRounding::Round);
         let bq = quantize_bias(b.as_slice().unwrap_or(&b.to_vec()), s);
         let top = |bits: u8| ((1i64 << (bits - 1)) - 1) as f32;
@@ -119,16 +116,7 @@ pub fn quantized_checkpoint(
     rows: Vec<QuantizedLayer>,
     epoch: Option<u64>,
 ) -> Quantized {
-    let layers = graph
-        .nodes
-        .iter()
-        .enumerate()
-        .map(|(i, n)| LayerMeta {
-            name: params::layer_key(graph, i),
-            quant: n.quant,
-        })
-        .collect();
-    let mut meta = NativeMeta::new(graph.arch.clone(), epoch, layers);
+    let mut meta = NativeMeta::new(graph.arch.clone(), epoch, layer_metas(graph));
     meta.clipping_method = Some(METHOD.to_string());
     let mut table = String::from("layer            mask shift saturated\n");
     for r in &rows {

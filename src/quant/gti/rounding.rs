@@ -19,6 +19,11 @@ pub fn on_grid(v: f32, shift: u8) -> f32 {
     chip_round(v * scale) / scale
 }
 
+/// The largest magnitude of `v` (0 for none): the statistic [`shift`] takes.
+pub fn max_abs(v: &[f32]) -> f32 {
+    v.iter().fold(0f32, |m, x| m.max(x.abs()))
+}
+
 /// Guard added to the largest magnitudes before dividing (GTI's PyTorch MDK).
 const EPSILON: f32 = 1e-6;
 

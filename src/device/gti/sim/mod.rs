@@ -22,7 +22,7 @@ use crate::ir::Graph;
 use crate::sim::{SimError, SimOptions, SimResult, Simulator};
 use host::HostLayer;
 pub use log::write_trace;
-use ndarray::{Array2, Array3, Array4, Axis};
+use ndarray::{Array2, Array3, Array4, ArrayView4, Axis};
 use step::ChipStep;
 
 /// A quantized GTI graph prepared for simulation.
@@ -67,12 +67,7 @@ impl GtiEngine {
     fn chip_batch(&self, x: &Array4<i64>) -> Vec<Array4<i64>> {
         let mut outs: Vec<Array4<i64>> = Vec::with_capacity(self.chip.len());
         for step in &self.chip {
-            let operands: Vec<_> = step
-                .inputs
-                .iter()
-                .map(|i| i.map_or(x.view(), |i| outs[i].view()))
-                .collect();
-            let y = step.run(&operands);
+            let y = step.run(&operands(step, x, &outs));
             outs.push(y);
         }
         outs
@@ -87,6 +82,18 @@ impl GtiEngine {
         }
         Ok(x)
     }
+}
+
+/// The operands of `step`: the network input `x` or earlier steps' outputs.
+fn operands<'a>(
+    step: &ChipStep,
+    x: &'a Array4<i64>,
+    outs: &'a [Array4<i64>],
+) -> Vec<ArrayView4<'a, i64>> {
+    step.inputs
+        .iter()
+        .map(|i| i.map_or(x.view(), |i| outs[i].view()))
+        .collect()
 }
 
 /// The chip reads `[C,H,W]` 5-bit codes.
@@ -117,12 +124,7 @@ impl Simulator for GtiEngine {
             let mut outs: Vec<Array4<i64>> = Vec::with_capacity(self.chip.len());
             let mut traces = Vec::with_capacity(self.chip.len());
             for step in &self.chip {
-                let operands: Vec<_> = step
-                    .inputs
-                    .iter()
-                    .map(|i| i.map_or(x.view(), |i| outs[i].view()))
-                    .collect();
-                let t = step.trace(&operands);
+                let t = step.trace(&operands(step, &x, &outs));
                 outs.push(t.output.clone().insert_axis(Axis(0)));
                 traces.push(t);
             }
