@@ -96,6 +96,7 @@ fn generate(dir: &Path, n: Net) -> (PathBuf, PathBuf, PathBuf) {
                 bias_bits: Some(8),
                 output_shift: Some(OUTPUT_SHIFT),
                 act: None,
+                ..QuantAttrs::default()
             },
         });
     }

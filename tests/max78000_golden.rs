@@ -117,6 +117,7 @@ fn node_from_comment(line: &str) -> (Node, bool) {
         bias_bits: Some(8),
         output_shift: Some(0),
         act: None,
+        ..QuantAttrs::default()
     };
     infer_node(0, &mut node).unwrap();
     assert_eq!(node.out_shape, out_shape, "{line}");

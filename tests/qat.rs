@@ -57,6 +57,7 @@ fn train_job(
                 .unwrap()
                 .unwrap()
         }),
+        epochs_given: false,
     }
 }
 
@@ -82,6 +83,7 @@ fn eval_quantized(net: &Path, ckpt: &Path, data: DataSource) -> Vec<i64> {
         normalization: None,
         threads: Some(2),
         quantized: true,
+        scheme: None,
     })
     .unwrap()
     .report
@@ -201,6 +203,7 @@ fn mixed_width_qat_quantizes_to_what_the_simulator_computes() {
         normalization: None,
         threads: Some(1),
         quantized: false,
+        scheme: None,
     };
     assert!(matches!(
         job::eval::evaluate(&ev),

@@ -34,6 +34,7 @@ fn job(data: &Path, net: &Path, out: &Path, epochs: usize, threads: usize) -> Tr
         threads: Some(threads),
         progress: Progress::Quiet,
         qat: None,
+        epochs_given: false,
     }
 }
 
@@ -84,6 +85,7 @@ fn a_run_writes_checkpoints_metrics_and_curves() {
         normalization: None,
         threads: Some(1),
         quantized: false,
+        scheme: None,
     })
     .unwrap();
     assert_eq!(ev.report.top1, outcome.test.report.top1);

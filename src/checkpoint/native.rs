@@ -303,6 +303,7 @@ mod tests {
                 bits: 8,
                 cap: Some(1.5),
             }),
+            ..QuantAttrs::default()
         };
         let layers = vec![
             LayerMeta {

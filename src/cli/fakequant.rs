@@ -10,7 +10,8 @@ use std::process::ExitCode;
 /// Flags of `qtool fakequant`.
 #[derive(Debug, Args)]
 pub struct FakeQuantArgs {
-    /// The quantizer: `gti-weight` (needs --chip, --mask) or `gti-act` (needs --cap).
+    /// The quantizer: `gti-weight` (needs --chip, --mask), `gti-act` (needs --cap),
+    /// `quantclip` (needs --bits and --msb or --msb-percentile) or `gfpq` (needs --bits).
     #[arg(long, value_name = "NAME")]
     pub scheme: String,
     /// The chip of a device family (GTI: 2801, 2803, 5801).
@@ -28,6 +29,22 @@ pub struct FakeQuantArgs {
     /// Truncate 5-bit weight codes (GTI's TensorFlow MDK) instead of rounding them.
     #[arg(long)]
     pub truncate: bool,
+    /// Width of a `quantclip` (1 to 24) or `gfpq` (8 or 16) quantizer.
+    #[arg(long, value_name = "N")]
+    pub bits: Option<u8>,
+    /// `quantclip`: the amplitude exponent (range ±2^M).
+    #[arg(long, value_name = "M", allow_negative_numbers = true)]
+    pub msb: Option<i32>,
+    /// `quantclip`: choose the msb covering the limits that hold P % of the values.
+    #[arg(long, value_name = "P")]
+    pub msb_percentile: Option<f64>,
+    /// `gfpq`: init (coefficient from the data, the default), update (the wider of the data's
+    /// and --coefficient) or apply (--coefficient only).
+    #[arg(long, value_name = "MODE")]
+    pub gfpq_mode: Option<String>,
+    /// `gfpq`: a stored coefficient (the top code k_max).
+    #[arg(long, value_name = "K", allow_negative_numbers = true)]
+    pub coefficient: Option<i32>,
     /// Float32 `.npy` to quantize (weights `[out, in, kh, kw]` for `gti-weight`).
     #[arg(long, value_name = "NPY")]
     pub input: PathBuf,
@@ -51,6 +68,11 @@ pub fn run(a: &FakeQuantArgs) -> Result<ExitCode> {
             cap: a.cap,
             ten_bits: a.ten_bits,
             truncate: a.truncate,
+            bits: a.bits,
+            msb: a.msb,
+            msb_percentile: a.msb_percentile,
+            mode: a.gfpq_mode.clone(),
+            coefficient: a.coefficient,
         },
         input: a.input.clone(),
         out: a.out.clone(),

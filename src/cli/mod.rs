@@ -2,6 +2,7 @@
 //!
 //! Exit codes: 0 success, 1 a check that ran and failed, 2 bad input or usage.
 
+mod analyze;
 mod args;
 mod convert;
 mod fakequant;
@@ -10,6 +11,7 @@ mod inspect;
 mod izer_options;
 mod quantize;
 mod sample;
+mod scheme;
 mod sim;
 mod train;
 
@@ -52,7 +54,7 @@ pub enum Command {
     /// Train a network description on a data set (burn, CPU): per-epoch validation,
     /// RUNDIR/latest.safetensors every epoch, best.safetensors on improvement, metrics.csv,
     /// curves.png; same seed → byte-identical checkpoints whatever --threads.
-    Train(train::TrainArgs),
+    Train(Box<train::TrainArgs>),
     /// Evaluate a checkpoint on the test split: top-1, top-5, loss, confusion matrix. Float
     /// and QAT checkpoints of `qtool train`, or with --quantized a quantized one in simulate
     /// mode (the device's arithmetic; same predictions as `sim --evaluate`).
@@ -69,6 +71,11 @@ pub enum Command {
     Sample(sample::SampleArgs),
     /// One float32 array through one quantizer (`gti-weight`, `gti-act`), to see what it does.
     Fakequant(fakequant::FakeQuantArgs),
+    /// Look inside a quantized network, one mode at a time: --compare-sim runs the first test
+    /// images through the bit-exact simulator and the fake-quant model of `eval --quantized`
+    /// and reports, per layer, the share of bit-identical values and the first difference,
+    /// and the cosine between the fake-quant and float models.
+    Analyze(analyze::AnalyzeArgs),
 }
 
 /// What every command gets besides its flags: the devices it can target and `--quiet`.
@@ -147,6 +154,7 @@ where
         Command::Quantize(a) => quantize::run(a, &ctx),
         Command::Sample(a) => sample::run(a, &ctx),
         Command::Fakequant(a) => fakequant::run(a),
+        Command::Analyze(a) => analyze::run(a, &ctx),
     };
     match result {
         Ok(code) => code,

@@ -1,17 +1,19 @@
 //! `qtool train` and `qtool eval`: flags → a training or evaluation job → printed results.
 
 use super::args::DeviceFlag;
+use super::scheme::{ProgressiveFlags, SchemeFlags};
 use crate::data::{DatasetKind, Normalization, bundled_mnist_dir};
 use crate::eval::Progress;
 use crate::jobs::eval::{EvalJob, evaluate};
 use crate::jobs::train::{TrainJob, default_run_dir, train};
 use crate::jobs::{DataSource, JobError};
-use crate::quant::CalibrationSettings;
+use crate::quant::{CalibrationSettings, SchemeSettings};
 use crate::train::optim::OptimizerKind;
 use crate::train::progress::EpochRecord;
+use crate::train::progressive::Progressive;
 use crate::train::qat;
 use crate::train::recipe::Recipe;
-use anyhow::{Result, anyhow};
+use anyhow::{Result, anyhow, bail};
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -135,6 +137,10 @@ pub struct TrainArgs {
     /// batch percentile).
     #[arg(long, value_name = "N", default_value_t = 5)]
     pub calib_batches: usize,
+    #[command(flatten)]
+    pub scheme: SchemeFlags,
+    #[command(flatten)]
+    pub progressive: ProgressiveFlags,
 }
 
 impl TrainArgs {
@@ -148,6 +154,13 @@ impl TrainArgs {
             }));
         }
         let start = self.qat_start.or(self.init_from.as_ref().map(|_| 0));
+        let progressive = self.progressive.progressive()?;
+        if let Some(settings) = self.scheme.settings()? {
+            return self.scheme_qat(settings, start, progressive).map(Some);
+        }
+        if progressive.is_some() {
+            bail!("--progressive needs --scheme quantclip or --scheme gfpq");
+        }
         let q = qat::configure(
             self.qat_policy.as_deref(),
             start,
@@ -162,6 +175,29 @@ impl TrainArgs {
             };
             q
         }))
+    }
+
+    /// Training with a device-independent scheme: the switch at --qat-start, or at once from
+    /// --init-from.
+    fn scheme_qat(
+        &self,
+        settings: SchemeSettings,
+        start: Option<usize>,
+        progressive: Option<Progressive>,
+    ) -> Result<qat::Qat> {
+        if self.quant_w || self.quant_act || self.qat_policy.is_some() {
+            bail!(
+                "--scheme {} excludes --quant-w, --quant-act and --qat-policy (the device's QAT)",
+                settings.name()
+            );
+        }
+        let Some(start_epoch) = start else {
+            bail!(
+                "--scheme {} needs --init-from CKPT (a float checkpoint) or --qat-start E",
+                settings.name()
+            );
+        };
+        Ok(qat::Qat::with_scheme(settings, start_epoch, progressive))
     }
 
     fn recipe(&self) -> Result<Recipe, JobError> {
@@ -257,6 +293,7 @@ pub fn run_train(a: &TrainArgs, ctx: &super::Context) -> Result<ExitCode> {
         threads: a.data.threads.map(usize::from),
         progress: progress(quiet),
         qat: a.qat()?,
+        epochs_given: a.epochs.is_some(),
     };
     let epochs = recipe.epochs;
     let mut on_epoch = |r: &EpochRecord| {
@@ -311,6 +348,10 @@ pub struct EvalArgs {
     /// 32-bit output layer), as ai8x reports it.
     #[arg(long)]
     pub quantized: bool,
+    /// With --scheme: post-training fake quantization of a float checkpoint (calibrated on
+    /// 32 training images unless --calib-images says otherwise).
+    #[command(flatten)]
+    pub scheme: SchemeFlags,
 }
 
 pub fn run_eval(a: &EvalArgs, ctx: &super::Context) -> Result<ExitCode> {
@@ -322,6 +363,7 @@ pub fn run_eval(a: &EvalArgs, ctx: &super::Context) -> Result<ExitCode> {
         normalization: a.normalization,
         threads: a.data.threads.map(usize::from),
         quantized: a.quantized,
+        scheme: a.scheme.settings()?,
     };
     let result = evaluate(&job).map_err(|e| anyhow!(e))?;
     if let Some(p) = &a.predictions {

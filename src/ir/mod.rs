@@ -48,5 +48,7 @@ pub use node::{
     Activation, BatchNorm, Conv, Eltwise, EltwiseOp, Node, NodeId, Op, Pool, PoolKind, Source,
     TrainingRules, WeightInit,
 };
-pub use quantization::{ActQuant, QuantAttrs, QuantScheme, WeightBits};
+pub use quantization::{
+    ActQuant, FixedFormat, LogCoefficient, OperatorFormats, QuantAttrs, QuantScheme, WeightBits,
+};
 pub use shape::{Dims, Shape};

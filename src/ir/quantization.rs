@@ -1,7 +1,7 @@
 //! Quantization attributes carried by IR nodes.
 //!
 //! Owns the typed, scheme-neutral vocabulary (weight width, output shift, activation range,
-//! scheme). What a width or shift means in arithmetic belongs to the scheme or device that
+//! fixed-point formats, logarithmic coefficients, scheme). What a width or shift means in arithmetic belongs to the scheme or device that
 //! applies it, never to the IR.
 
 use serde::{Deserialize, Serialize};
@@ -70,6 +70,47 @@ pub enum QuantScheme {
     Max78000,
     /// Gyrfalcon Lightspeeur mask-bit scheme.
     Gti,
+    /// Fixed-point "quantclip" (msb and width per quantizer), PULP-style engines.
+    Quantclip,
+    /// HiSilicon NNIE's logarithmic grouped floating point.
+    Gfpq,
+}
+
+impl QuantScheme {
+    /// The name used on the command line and in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            QuantScheme::Float => "float",
+            QuantScheme::Max78000 => "max78000",
+            QuantScheme::Gti => "gti",
+            QuantScheme::Quantclip => "quantclip",
+            QuantScheme::Gfpq => "gfpq",
+        }
+    }
+}
+
+/// A fixed-point format: amplitude `2^msb`, `bits` two's-complement bits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FixedFormat {
+    pub msb: i32,
+    pub bits: u8,
+}
+
+/// The fixed-point formats of a layer's operator: kernel, operator input and raw sum of
+/// products (before the bias).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperatorFormats {
+    pub kernel: FixedFormat,
+    pub input: FixedFormat,
+    pub output: FixedFormat,
+}
+
+/// A logarithmic quantizer's width and top code (`±2^(k/S)`, `k ≤ top`) for the data
+/// entering a layer; `None` until calibrated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogCoefficient {
+    pub bits: u8,
+    pub top: Option<i32>,
 }
 
 /// Activation output range after quantization.
@@ -91,4 +132,10 @@ pub struct QuantAttrs {
     /// adds on its own, such as MAX78000's `8 − bits` for narrow weights, is the device's).
     pub output_shift: Option<i32>,
     pub act: Option<ActQuant>,
+    /// Fixed-point formats of the operator's kernel, input and raw output (quantclip).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub formats: Option<OperatorFormats>,
+    /// The logarithmic coefficient of the data entering the layer (GFPQ).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_data: Option<LogCoefficient>,
 }

@@ -10,9 +10,11 @@ use crate::checkpoint::CheckpointError;
 use crate::checkpoint::native::NativeCheckpoint;
 use crate::data::{ImageSet, Normalization, Split, load_dataset};
 use crate::device::Target;
+use crate::ir::Graph;
+use crate::quant::SchemeSettings;
 use crate::train::model::{ModelOptions, TrainError, TrainModel};
 use crate::train::progress;
-use crate::train::qat::{self, QatError};
+use crate::train::qat::{self, Qat, QatError};
 use crate::train::run::{self, Evaluation};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -31,6 +33,9 @@ pub struct EvalJob {
     /// The checkpoint is quantized (`qtool quantize`, or an ai8x `-q` file): evaluate it in
     /// simulate mode, the arithmetic of the device.
     pub quantized: bool,
+    /// Post-training fake quantization of a float checkpoint with a device-independent
+    /// scheme, calibrated on the training split.
+    pub scheme: Option<SchemeSettings>,
 }
 
 /// Evaluate a float, QAT or (with `quantized`) quantized checkpoint.
@@ -41,6 +46,12 @@ pub fn evaluate(job: &EvalJob) -> Result<Evaluation, JobError> {
     // can only be evaluated quantized.
     let native = NativeCheckpoint::read(&job.checkpoint);
     let quantized_file = native.as_ref().ok().map(NativeCheckpoint::is_quantized);
+    if job.quantized && job.scheme.is_some() {
+        return Err(JobError::Recipe {
+            file,
+            message: "--scheme evaluates a float checkpoint; drop --quantized".into(),
+        });
+    }
     match (job.quantized, quantized_file) {
         (true, Some(false)) => return Err(JobError::NotQuantized { file }),
         (false, Some(true)) => return Err(JobError::Quantized { file }),
@@ -65,11 +76,26 @@ pub fn evaluate(job: &EvalJob) -> Result<Evaluation, JobError> {
         })
         .unwrap_or_else(|| target.input_normalization());
     let (_, device) = burn_devices();
-    let qat = loaded.meta.as_ref().and_then(|m| m.qat.as_ref());
+    let mut qat = loaded.meta.as_ref().and_then(|m| m.qat.clone());
     let scheme = target.quant_scheme();
     let opts = ModelOptions::default();
+    if let Some(settings) = job.scheme {
+        qat = Some(post_training(
+            job,
+            &mut graph,
+            settings,
+            qat.as_ref(),
+            norm,
+        )?);
+    }
+    let qat = qat.as_ref();
+    // The configuration of the last epoch the checkpoint ran.
+    let epoch = loaded
+        .meta
+        .as_ref()
+        .map_or(0, |m| m.epochs_done.saturating_sub(1));
     let model =
-        qat::build_model(&mut graph, qat, scheme.as_deref(), &opts, &device).map_err(|e| {
+        qat::build_model(&mut graph, qat, scheme.as_ref(), epoch, &opts, &device).map_err(|e| {
             JobError::Model {
                 file: file.clone(),
                 source: e,
@@ -79,6 +105,48 @@ pub fn evaluate(job: &EvalJob) -> Result<Evaluation, JobError> {
         run::evaluate_model(&model, &test, norm, &device)
     })?;
     Ok(result?)
+}
+
+/// Post-training fake quantization of the float parameters in `graph` (read from
+/// `job.checkpoint`) with `settings`: the scheme's calibration on the training split, the
+/// run's seed 1. Refuses a checkpoint already quantization-aware.
+fn post_training(
+    job: &EvalJob,
+    graph: &mut Graph,
+    settings: SchemeSettings,
+    trained: Option<&Qat>,
+    norm: Normalization,
+) -> Result<Qat, JobError> {
+    let file = job.checkpoint.display().to_string();
+    if trained.is_some_and(|q| q.active) {
+        return Err(JobError::Recipe {
+            file,
+            message: format!(
+                "already quantization-aware trained; --scheme {} applies to float checkpoints",
+                settings.name()
+            ),
+        });
+    }
+    let mut q = Qat::with_scheme(settings, 0, None);
+    q.active = true;
+    let scheme = q.resolve(None).ok_or(JobError::Model {
+        file: file.clone(),
+        source: QatError::NoScheme,
+    })?;
+    let train = load_dataset(job.data.kind, &job.data.dir, Split::Train)?;
+    let train = fit_data(&train, graph, &job.network)?;
+    let (_, device) = burn_devices();
+    run::calibrate_set(
+        graph,
+        &q,
+        scheme.as_ref(),
+        &ModelOptions::default(),
+        &train,
+        norm,
+        1,
+        &device,
+    )?;
+    Ok(q)
 }
 
 /// Simulate-mode evaluation of a quantized checkpoint (ai8x-training's `-8`): the model runs

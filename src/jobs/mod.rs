@@ -10,6 +10,7 @@
 //! Adding a command: a file here with its request type and function, a file in `src/cli` with
 //! its flags, one variant in `cli::Command`.
 
+pub mod analyze;
 pub mod convert;
 pub mod eval;
 pub mod fakequant;
@@ -63,6 +64,10 @@ pub enum JobError {
     Policy(#[from] crate::quant::PolicyError),
     #[error("{file}: exists (pass --overwrite to replace it)")]
     OutputExists { file: String },
+    #[error(
+        "{file}: trained with --scheme {scheme}, which has no integer deployment on a device; evaluate it with `qtool eval` or `qtool analyze`"
+    )]
+    SchemeCheckpoint { file: String, scheme: &'static str },
     #[error("{file}: already quantized ({method}); quantize its float checkpoint instead")]
     AlreadyQuantized { file: String, method: String },
     #[error("{file}: a quantized checkpoint; evaluate it with --quantized")]

@@ -47,6 +47,16 @@ pub fn quantize(job: &QuantizeJob) -> Result<QuantizeReport, JobError> {
         return Err(JobError::AlreadyQuantized { file, method });
     }
     let meta = training_meta(&native.meta, &job.checkpoint)?;
+    if let Some(s) = meta
+        .as_ref()
+        .and_then(|m| m.qat.as_ref())
+        .and_then(|q| q.scheme)
+    {
+        return Err(JobError::SchemeCheckpoint {
+            file,
+            scheme: s.name(),
+        });
+    }
     let trained = meta
         .and_then(|m| m.qat)
         .filter(|q| q.active)

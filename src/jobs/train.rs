@@ -11,6 +11,7 @@ use crate::data::{DataError, ImageSet, Normalization, Split, load_dataset, split
 use crate::device::{LoadRequest, Target};
 use crate::eval::Progress;
 use crate::ir::{Graph, Shape};
+use crate::quant::operator_nodes;
 use crate::train::progress::{self, EpochRecord};
 use crate::train::qat::Qat;
 use crate::train::recipe::Recipe;
@@ -38,6 +39,9 @@ pub struct TrainJob {
     pub progress: Progress,
     /// Quantization-aware training.
     pub qat: Option<Qat>,
+    /// `recipe.epochs` was asked for explicitly (progressive quantization then checks it
+    /// instead of setting it).
+    pub epochs_given: bool,
 }
 
 /// The shape of one image of `data` as a network input.
@@ -164,14 +168,29 @@ pub fn train(
     };
     let scheme = job.target.quant_scheme();
     if let Some(q) = &job.qat {
-        let scheme = scheme.as_deref().ok_or_else(|| JobError::Recipe {
+        let run_scheme = q.resolve(scheme.as_ref()).ok_or_else(|| JobError::Recipe {
             file: q.policy_file.clone(),
             message: format!(
                 "--device {} has no quantization-aware training",
                 job.target.name()
             ),
         })?;
-        scheme.check_policy(&q.policy, &graph, &q.policy_file)?;
+        if q.scheme.is_none() {
+            run_scheme.check_policy(&q.policy, &graph, &q.policy_file)?;
+        }
+        if let Some(p) = q.progressive {
+            let total = q.start_epoch + p.epochs(operator_nodes(&graph).len());
+            if job.epochs_given && recipe.epochs != total {
+                return Err(JobError::Recipe {
+                    file: "command line".into(),
+                    message: format!(
+                        "--epochs {}: progressive quantization of this network runs {total} epochs (switch at {} + layers × --epochs-per-layer + --relax)",
+                        recipe.epochs, q.start_epoch
+                    ),
+                });
+            }
+            recipe.epochs = total;
+        }
     }
     prepare_run_dir(&job.out_dir, job.overwrite, job.resume_from.is_some())?;
     let (device, eval_device) = burn_devices();

@@ -1,13 +1,45 @@
-//! The registry of whole-array quantizers by name (`qtool fakequant --scheme`): adding a
-//! scheme is a type implementing [`TensorQuantizer`] and one line in [`schemes`].
+//! The registries of device-independent schemes: whole-array quantizers by name (`qtool
+//! fakequant --scheme`: adding one is a type implementing [`TensorQuantizer`] and one line in
+//! [`schemes`]) and training schemes by their settings (`train --scheme`, [`qat_scheme`]).
 
+use super::QatScheme;
+use super::gfpq::GfpqScheme;
+use super::quantclip::QuantclipScheme;
+use super::settings::SchemeSettings;
 use super::tensor::{TensorQuantError, TensorQuantizer};
+use std::sync::Arc;
+
+/// The training scheme of recorded settings.
+pub fn qat_scheme(settings: &SchemeSettings) -> Arc<dyn QatScheme> {
+    match *settings {
+        SchemeSettings::Quantclip {
+            resolution,
+            msb,
+            calib_images,
+        } => Arc::new(QuantclipScheme {
+            resolution,
+            msb,
+            calib_images,
+        }),
+        SchemeSettings::Gfpq {
+            bits,
+            mode,
+            calib_images,
+        } => Arc::new(GfpqScheme {
+            bits,
+            mode,
+            calib_images,
+        }),
+    }
+}
 
 /// Every built-in scheme.
 pub fn schemes() -> Vec<Box<dyn TensorQuantizer>> {
     vec![
         Box::new(super::gti::tensor::GtiWeight),
         Box::new(super::gti::tensor::GtiActivation),
+        Box::new(super::quantclip::tensor::Quantclip),
+        Box::new(super::gfpq::tensor::Gfpq),
     ]
 }
 

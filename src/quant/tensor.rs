@@ -1,6 +1,7 @@
 //! One array through one quantizer (`qtool fakequant`): the scheme-neutral interface. Each
 //! scheme lives with its arithmetic (`gti-weight`, `gti-act`: [`super::gti::tensor`]); the
-//! list of schemes by name is [`super::registry`].
+//! list of schemes by name is [`super::registry`]; the helpers every scheme shares (refusing
+//! non-finite input, parallel passes) are here.
 
 use ndarray::ArrayD;
 use serde_json::Value;
@@ -19,6 +20,38 @@ pub struct TensorOptions {
     pub ten_bits: bool,
     /// `--truncate`: truncate codes instead of rounding them (compatibility modes).
     pub truncate: bool,
+    /// `--bits`: the width of a fixed-point or logarithmic quantizer.
+    pub bits: Option<u8>,
+    /// `--msb`: a fixed-point quantizer's amplitude exponent.
+    pub msb: Option<i32>,
+    /// `--msb-percentile`: choose the msb from the limits holding this share of the values.
+    pub msb_percentile: Option<f64>,
+    /// `--gfpq-mode`: `init`, `update` or `apply`.
+    pub mode: Option<String>,
+    /// `--coefficient`: a stored coefficient (GFPQ's `k_max`).
+    pub coefficient: Option<i32>,
+}
+
+/// Refuse an array holding NaN or ±∞, naming the first such value.
+pub fn finite(scheme: &'static str, x: &ArrayD<f32>) -> Result<(), TensorQuantError> {
+    match x.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+        None => Ok(()),
+        Some((i, v)) => Err(TensorQuantError::Input {
+            scheme,
+            message: format!("value {i} is {v}"),
+        }),
+    }
+}
+
+/// `x`'s values in memory order, as one contiguous vector.
+pub fn contiguous(x: &ArrayD<f32>) -> Vec<f32> {
+    x.as_standard_layout().iter().copied().collect()
+}
+
+/// Apply `f` to `values` in parallel chunks (one vectorised pass per chunk).
+pub fn par_apply(values: &mut [f32], f: impl Fn(&mut [f32]) + Sync + Send) {
+    use rayon::prelude::*;
+    values.par_chunks_mut(1 << 16).for_each(f);
 }
 
 #[derive(Debug, Error, PartialEq, Eq)]

@@ -181,6 +181,7 @@ mod tests {
             val_top1: top1 - 0.01,
             val_top5: 1.0,
             images_per_s: None,
+            quantized_layers: None,
         };
         let png = render(&[rec(0, 1.5, 0.6), rec(1, 0.5, 0.9), rec(2, 0.2, 0.97)]).unwrap();
         let img = image::load_from_memory(&png).unwrap().to_rgb8();

@@ -53,6 +53,10 @@ pub(super) struct LayerPlan {
     pub(super) bn_scale: f32,
     /// Fake-quantization of this node, if any.
     pub(super) quant: Option<Arc<dyn FakeQuant>>,
+    /// Batch norm computes with its running statistics and is not trained.
+    pub(super) frozen_batchnorm: bool,
+    /// The node's parameters are not trained (their values are used detached).
+    pub(super) locked: bool,
 }
 
 pub(super) fn chw(dims: Dims, channels: usize) -> [usize; 3] {
@@ -190,6 +194,8 @@ pub(super) fn build_layer(
         clamp: node.training.output_range,
         bn_scale: node.training.bn_output_scale,
         quant: None,
+        frozen_batchnorm: false,
+        locked: false,
     };
     Ok((layer, plan))
 }
@@ -356,6 +362,24 @@ impl FusedLayer {
         }
     }
 
+    /// The batch-norm stage times the device's factor: burn's batch norm, or when frozen the
+    /// affine map of its running statistics with its parameters detached (no gradient).
+    pub(super) fn batchnorm_of(&self, plan: &LayerPlan, x: Tensor<4>) -> Tensor<4> {
+        let Some(bn) = &self.batchnorm else {
+            return x;
+        };
+        let y = if plan.frozen_batchnorm {
+            let var = bn.running_var.value().add_scalar(bn.epsilon);
+            let scale = bn.gamma.val().detach() / var.sqrt();
+            let shift = bn.beta.val().detach() - bn.running_mean.value() * scale.clone();
+            let c = scale.dims()[0];
+            x * scale.reshape([1, c, 1, 1]) + shift.reshape([1, c, 1, 1])
+        } else {
+            bn.forward(x)
+        };
+        y.mul_scalar(plan.bn_scale)
+    }
+
     pub(super) fn forward(&self, plan: &LayerPlan, operands: Vec<Tensor<4>>) -> Tensor<4> {
         let quant = plan.quant.as_deref();
         let [c, h, w] = plan.in_chw;
@@ -363,10 +387,14 @@ impl FusedLayer {
             let n = t.dims()[0];
             t.reshape([n, c, h, w])
         };
+        let entering = |t: Tensor<4>| match quant {
+            Some(q) => q.layer_input(as_input(t)),
+            None => as_input(t),
+        };
         let x = match plan.eltwise {
             Some((op, pool_first)) => {
                 let mut it = operands.into_iter().map(|t| {
-                    let t = as_input(t);
+                    let t = entering(t);
                     if pool_first { self.pool(t, quant) } else { t }
                 });
                 let first = it.next().expect("an element-wise node has operands");
@@ -390,11 +418,11 @@ impl FusedLayer {
                 } else {
                     Tensor::cat(operands, 1)
                 };
-                self.pool(as_input(x), quant)
+                self.pool(entering(x), quant)
             }
         };
         if let Some(q) = quant {
-            let x = self.forward_quantized(q, plan.flatten, plan.activation, x);
+            let x = self.forward_quantized(q, plan, x);
             return match &self.dropout {
                 Some(d) => d.forward(x),
                 None => x,
@@ -419,10 +447,7 @@ impl FusedLayer {
         } else {
             x
         };
-        let x = match &self.batchnorm {
-            Some(bn) => bn.forward(x).mul_scalar(plan.bn_scale),
-            None => x,
-        };
+        let x = self.batchnorm_of(plan, x);
         let x = match (plan.activation, plan.clamp) {
             // ReLU followed by the device range is one clamp (one pass over the data instead of
             // two, forward and backward): max(lo, max(0, x)) = max(0, x) when lo ≤ 0.

@@ -11,9 +11,15 @@ use std::path::Path;
 pub const HEADER: &str = "epoch,lr,train_loss,train_top1,val_loss,val_top1,val_top5,images_per_s";
 
 /// The whole file for `history` (epochs 1-based; an empty speed for epochs run by an earlier
-/// process of a resumed run).
+/// process of a resumed run). A progressive run has one more column, `quantized_layers`
+/// (empty once every layer is quantized or before the switch).
 pub fn render_csv(history: &[EpochRecord]) -> String {
-    let mut out = format!("{HEADER}\n");
+    let progressive = history.iter().any(|r| r.quantized_layers.is_some());
+    let mut out = if progressive {
+        format!("{HEADER},quantized_layers\n")
+    } else {
+        format!("{HEADER}\n")
+    };
     for r in history {
         let speed = r
             .images_per_s
@@ -31,6 +37,14 @@ pub fn render_csv(history: &[EpochRecord]) -> String {
             r.val_top1,
             r.val_top5
         );
+        if progressive {
+            out.pop();
+            let layers = r
+                .quantized_layers
+                .map(|l| l.to_string())
+                .unwrap_or_default();
+            let _ = writeln!(out, ",{layers}");
+        }
     }
     out
 }
@@ -55,12 +69,14 @@ mod tests {
             val_top1: 0.8,
             val_top5: 1.0,
             images_per_s: None,
+            quantized_layers: None,
         };
         let two = [
             r.clone(),
             EpochRecord {
                 epoch: 1,
                 images_per_s: Some(512.25),
+                quantized_layers: None,
                 ..r
             },
         ];

@@ -21,11 +21,13 @@ pub mod metrics;
 pub mod model;
 pub mod optim;
 pub mod progress;
+pub mod progressive;
 pub mod qat;
 mod quantized;
 pub mod recipe;
 pub mod run;
 pub mod step;
+pub mod taps;
 
 pub use burn::tensor::Device;
 pub use model::{ModelOptions, TrainError, TrainModel};

@@ -124,7 +124,9 @@ impl TrainModel {
     }
 
     /// Fake-quantize the model: one optional stage per node (see [`crate::quant`]). A node
-    /// with batch norm cannot be quantized (fold it first, `crate::fuse`).
+    /// with batch norm cannot be quantized (fold it first, `crate::fuse`) unless the scheme
+    /// keeps batch norm frozen ([`ModelQuant::frozen_batchnorm`]: every node's batch norm then
+    /// computes with its running statistics and is not trained).
     pub fn set_quant(&mut self, quant: ModelQuant) -> Result<(), TrainError> {
         if quant.layers.len() != self.layers.len() {
             return Err(TrainError::LayerCount {
@@ -133,7 +135,7 @@ impl TrainModel {
             });
         }
         for (i, (layer, q)) in self.layers.iter().zip(&quant.layers).enumerate() {
-            if q.is_some() && layer.batchnorm.is_some() {
+            if q.is_some() && layer.batchnorm.is_some() && !quant.frozen_batchnorm {
                 return Err(unsupported(
                     i,
                     "batch norm must be folded before quantization",
@@ -142,10 +144,30 @@ impl TrainModel {
         }
         for (plan, q) in self.plan.iter_mut().zip(quant.layers) {
             plan.quant = q;
+            plan.frozen_batchnorm = quant.frozen_batchnorm;
         }
         self.input_scale = quant.input_scale;
         self.output_scale = quant.output_scale;
         Ok(())
+    }
+
+    /// The model's current fake-quantization stages.
+    pub fn quant(&self) -> ModelQuant {
+        ModelQuant {
+            layers: self.plan.iter().map(|p| p.quant.clone()).collect(),
+            input_scale: self.input_scale,
+            output_scale: self.output_scale,
+            frozen_batchnorm: self.plan.iter().any(|p| p.frozen_batchnorm),
+        }
+    }
+
+    /// Stop training the parameters of the nodes marked `true` (progressive quantization's
+    /// lock): their forward passes use the values detached, so they receive no gradient, no
+    /// weight decay and no momentum.
+    pub fn lock(&mut self, locked: &[bool]) {
+        for (plan, &l) in self.plan.iter_mut().zip(locked) {
+            plan.locked = l;
+        }
     }
 
     /// Whether any node is fake-quantized.
@@ -159,7 +181,8 @@ impl TrainModel {
     pub fn samples_independent(&self) -> bool {
         self.layers
             .iter()
-            .all(|l| l.batchnorm.is_none() && l.dropout.is_none())
+            .zip(&self.plan)
+            .all(|(l, p)| (l.batchnorm.is_none() || p.frozen_batchnorm) && l.dropout.is_none())
     }
 
     /// Every node's output for a batch `[N, C, H, W]` (one-dimensional input as `[N, C, L, 1]`).

@@ -30,6 +30,10 @@ pub struct EpochRecord {
     /// ran it. Not stored in checkpoints: timings differ between equal runs.
     #[serde(skip)]
     pub images_per_s: Option<f64>,
+    /// Layers quantized during this epoch while progressive quantization had not reached
+    /// them all (`None`: every layer, or no progressive quantization).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantized_layers: Option<usize>,
 }
 
 /// The progress of a run, stored in every checkpoint it writes.

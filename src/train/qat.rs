@@ -9,14 +9,22 @@
 //! the device's [`QatScheme`]; the loop that calls this is [`super::run`].
 
 use super::model::{ModelOptions, TrainError, TrainModel};
+use super::progressive::Progressive;
 use super::step::images_tensor;
+use super::taps::{TapMode, tapped};
+use crate::data::rng::Rng;
 use crate::fuse::{FuseError, fold_batchnorm};
 use crate::ir::Graph;
-use crate::quant::{CalibrationSettings, PolicyError, QatParts, QatPolicy, QatScheme};
+use crate::quant::registry::qat_scheme;
+use crate::quant::{
+    CalibrationSettings, ModelQuant, PolicyError, QatParts, QatPolicy, QatScheme, SchemeSettings,
+    TapPoint, operator_nodes,
+};
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
+use std::sync::Arc;
 use thiserror::Error;
 
 #[derive(Debug, Error)]
@@ -49,6 +57,12 @@ pub struct Qat {
     /// caps).
     #[serde(default)]
     pub calibration: CalibrationSettings,
+    /// A device-independent scheme (`--scheme`) instead of the device's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheme: Option<SchemeSettings>,
+    /// Quantize one layer at a time (`--progressive`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progressive: Option<Progressive>,
     /// Where the policy came from (for error messages; not stored).
     #[serde(skip)]
     pub policy_file: String,
@@ -89,11 +103,40 @@ pub fn configure(
         activations: activations || both,
         active: false,
         calibration: CalibrationSettings::default(),
+        scheme: None,
+        progressive: None,
         policy_file: file,
     }))
 }
 
 impl Qat {
+    /// Training with a device-independent scheme from `start_epoch` (inactive until then).
+    pub fn with_scheme(
+        settings: SchemeSettings,
+        start_epoch: usize,
+        progressive: Option<Progressive>,
+    ) -> Qat {
+        Qat {
+            policy: QatPolicy::default_policy(),
+            start_epoch,
+            weights: true,
+            activations: true,
+            active: false,
+            calibration: CalibrationSettings::default(),
+            scheme: Some(settings),
+            progressive,
+            policy_file: format!("--scheme {}", settings.name()),
+        }
+    }
+
+    /// The scheme this run trains with: its own (`--scheme`), else the device's.
+    pub fn resolve(&self, device: Option<&Arc<dyn QatScheme>>) -> Option<Arc<dyn QatScheme>> {
+        match &self.scheme {
+            Some(s) => Some(qat_scheme(s)),
+            None => device.cloned(),
+        }
+    }
+
     /// Whether QAT begins at the start of `epoch`.
     pub fn starts_at(&self, epoch: usize) -> bool {
         !self.active && epoch >= self.start_epoch
@@ -112,7 +155,11 @@ impl Qat {
             &self.policy_file
         };
         scheme.check_policy(&self.policy, graph, file)?;
-        let folded = fold_batchnorm(graph)?;
+        let folded = if scheme.folds_batchnorm() {
+            fold_batchnorm(graph)?
+        } else {
+            0
+        };
         scheme.apply_policy(graph, &self.policy);
         Ok(folded)
     }
@@ -126,20 +173,68 @@ impl Qat {
         device: &Device,
     ) -> Result<TrainModel, TrainError> {
         let mut model = TrainModel::new(graph, opts, device)?;
+        model.set_quant(self.stages(graph, scheme, None))?;
+        Ok(model)
+    }
+
+    /// The fake-quantization stages of a prepared graph; with `layers`, only the first that
+    /// many quantized nodes keep theirs (progressive quantization).
+    pub fn stages(
+        &self,
+        graph: &Graph,
+        scheme: &dyn QatScheme,
+        layers: Option<usize>,
+    ) -> ModelQuant {
         let parts = QatParts {
             weights: self.weights,
             activations: self.activations,
         };
-        model.set_quant(scheme.qat(graph, parts, &self.policy))?;
-        Ok(model)
+        let mut quant = scheme.qat(graph, parts, &self.policy);
+        if let Some(j) = layers {
+            let mut seen = 0;
+            for q in quant.layers.iter_mut().filter(|q| q.is_some()) {
+                seen += 1;
+                if seen > j {
+                    *q = None;
+                }
+            }
+        }
+        quant
     }
 }
 
-/// Calibrate what `scheme` needs before quantized activations start (GTI's ReLU caps): the
-/// graph is prepared (folded, policy applied), its weights-only quantization-aware model runs
-/// over the first `q.calibration.batches` batches of `images` (normalized values of
-/// `[C, H, W]` images, `batch` per batch, in order), and the scheme records what it saw.
-/// Returns the number of calibrated nodes (0 when nothing needed calibrating).
+/// Training images for a calibration: the first `batches` batches in order, or `count`
+/// images drawn with `seed` (in one pass, batch by batch).
+fn calibration_batches(
+    n: usize,
+    batch: usize,
+    batches: usize,
+    sample: Option<usize>,
+    seed: u64,
+) -> Vec<Vec<usize>> {
+    let batch = batch.max(1);
+    let order: Vec<usize> = match sample {
+        Some(count) => {
+            let mut all: Vec<usize> = (0..n).collect();
+            Rng::new(seed ^ CALIBRATION_SEED).shuffle(&mut all);
+            all.truncate(count.min(n));
+            all
+        }
+        None => (0..n.min(batch * batches.max(1))).collect(),
+    };
+    order.chunks(batch).map(<[usize]>::to_vec).collect()
+}
+
+/// Mixed into the run's seed for the calibration sample.
+const CALIBRATION_SEED: u64 = 0x5ca1_ab1e;
+
+/// Calibrate what `scheme` needs before quantized activations start (GTI's ReLU caps,
+/// quantclip's msb values, GFPQ's data coefficients): the graph is prepared (folded, policy
+/// applied), the calibrator's model — float, or weights-only quantization-aware — runs over
+/// its images of `images` (normalized values of `[C, H, W]` images; `batch` per batch; a
+/// sample drawn with `seed` when the calibrator asks for one), and the scheme records what
+/// it saw. Returns the number of taps read (0 when nothing needed calibrating).
+#[allow(clippy::too_many_arguments)]
 pub fn calibrate(
     graph: &mut Graph,
     q: &Qat,
@@ -147,9 +242,10 @@ pub fn calibrate(
     opts: &ModelOptions,
     images: (&[f32], [usize; 3]),
     batch: usize,
+    seed: u64,
     device: &Device,
 ) -> Result<usize, QatError> {
-    if !q.activations {
+    if !q.activations && q.scheme.is_none() {
         return Ok(0);
     }
     q.prepare_graph(graph, scheme)?;
@@ -157,51 +253,97 @@ pub fn calibrate(
         return Ok(0);
     };
     let mut model = TrainModel::new(graph, opts, device)?;
-    let parts = QatParts {
-        weights: q.weights,
-        activations: false,
+    let base = if cal.on_float_model() {
+        ModelQuant {
+            layers: vec![None; graph.nodes.len()],
+            ..ModelQuant::default()
+        }
+    } else {
+        let parts = QatParts {
+            weights: q.weights,
+            activations: false,
+        };
+        scheme.qat(graph, parts, &q.policy)
     };
-    model.set_quant(scheme.qat(graph, parts, &q.policy))?;
+    let taps = cal.taps().to_vec();
+    let (quant, sink) = tapped(base, &taps, TapMode::Values);
+    model.set_quant(quant)?;
     let (values, [c, h, w]) = images;
     let per = c * h * w;
     let n = values.len() / per.max(1);
-    let nodes = cal.nodes().to_vec();
-    for first in (0..n)
-        .step_by(batch.max(1))
-        .take(q.calibration.batches.max(1))
-    {
-        let count = batch.min(n - first);
-        let x = values[first * per..(first + count) * per].to_vec();
-        let outs = model.forward_all(images_tensor(x, [count, c, h, w], device))?;
-        for (k, &node) in nodes.iter().enumerate() {
-            let v = outs[node]
-                .clone()
-                .into_data()
-                .try_into_vec_as::<f32>()
-                .expect("float outputs");
+    let batches = calibration_batches(n, batch, q.calibration.batches, cal.images(), seed);
+    for indices in batches {
+        let x: Vec<f32> = indices
+            .iter()
+            .flat_map(|&i| &values[i * per..(i + 1) * per])
+            .copied()
+            .collect();
+        let outs = model.forward_all(images_tensor(x, [indices.len(), c, h, w], device))?;
+        for (k, tap) in taps.iter().enumerate() {
+            let v = if tap.point == TapPoint::Output {
+                outs[tap.node]
+                    .clone()
+                    .into_data()
+                    .try_into_vec_as::<f32>()
+                    .expect("float outputs")
+            } else {
+                sink.take_values(k)
+            };
             cal.observe(k, &v);
         }
     }
     cal.finish(graph);
-    Ok(nodes.len())
+    Ok(taps.len())
 }
 
-/// The model of `graph` in the mode `qat` says: float, or (once QAT is active) prepared and
-/// fake-quantized with the device's `scheme`. `graph` is prepared in place when QAT is active.
+/// The model of `graph` in the mode `qat` says for `epoch` (the epoch about to run, or the
+/// last one run): float, or (once QAT is active) prepared and fake-quantized with the run's
+/// scheme (its own, else the device's `scheme`) as far as progressive quantization has got.
+/// `graph` is prepared in place when QAT is active.
 pub fn build_model(
     graph: &mut Graph,
     qat: Option<&Qat>,
-    scheme: Option<&dyn QatScheme>,
+    scheme: Option<&Arc<dyn QatScheme>>,
+    epoch: usize,
     opts: &ModelOptions,
     device: &Device,
 ) -> Result<TrainModel, QatError> {
     match qat {
         Some(q) if q.active => {
-            let scheme = scheme.ok_or(QatError::NoScheme)?;
-            q.prepare_graph(graph, scheme)?;
-            Ok(q.model(graph, scheme, opts, device)?)
+            let scheme = q.resolve(scheme).ok_or(QatError::NoScheme)?;
+            q.prepare_graph(graph, scheme.as_ref())?;
+            let mut model = TrainModel::new(graph, opts, device)?;
+            q.configure(&mut model, graph, scheme.as_ref(), epoch)?;
+            Ok(model)
         }
         _ => Ok(TrainModel::new(graph, opts, device)?),
+    }
+}
+
+impl Qat {
+    /// Set `model`'s stages (and locks) for `epoch` from a prepared `graph`; returns the
+    /// number of quantized layers when progressive quantization has not reached them all.
+    pub fn configure(
+        &self,
+        model: &mut TrainModel,
+        graph: &Graph,
+        scheme: &dyn QatScheme,
+        epoch: usize,
+    ) -> Result<Option<usize>, TrainError> {
+        let Some(p) = self.progressive else {
+            model.set_quant(self.stages(graph, scheme, None))?;
+            return Ok(None);
+        };
+        let nodes = operator_nodes(graph);
+        let phase = p.phase(self.start_epoch, epoch, nodes.len());
+        let partial = (phase.quantized < nodes.len()).then_some(phase.quantized);
+        model.set_quant(self.stages(graph, scheme, partial))?;
+        let mut locked = vec![false; graph.nodes.len()];
+        for &i in &nodes[..phase.locked] {
+            locked[i] = true;
+        }
+        model.lock(&locked);
+        Ok(partial)
     }
 }
 

@@ -14,6 +14,7 @@ use super::progress::{self, CheckpointError, EpochRecord, TrainingMeta};
 use super::qat::{self, Qat, QatError};
 use super::recipe::Recipe;
 use super::step::{Stepper, images_tensor};
+use super::taps::{TapMode, TapSink, tapped};
 use crate::data::rng::Rng;
 use crate::data::{Augment, ImageSet, Normalization};
 use crate::eval::{self, EvalReport, Progress};
@@ -267,6 +268,27 @@ fn write_history(dir: &Path, history: &[EpochRecord]) -> Result<(), RunError> {
     })
 }
 
+/// Calibrate what `scheme` needs on the images of `set` (post-training fake quantization,
+/// `qat::calibrate` with the set normalized by `norm`).
+#[allow(clippy::too_many_arguments)]
+pub fn calibrate_set(
+    graph: &mut Graph,
+    q: &Qat,
+    scheme: &dyn QatScheme,
+    opts: &ModelOptions,
+    set: &ImageSet,
+    norm: Normalization,
+    seed: u64,
+    device: &Device,
+) -> Result<usize, RunError> {
+    let (c, h, w) = set.chw();
+    let values = normalized(set, norm);
+    let images = (values.as_slice(), [c, h, w]);
+    Ok(qat::calibrate(
+        graph, q, scheme, opts, images, EVAL_BATCH, seed, device,
+    )?)
+}
+
 /// Calibrate what `scheme` needs before quantized activations start, on the training images
 /// (`plain`: already normalized, when the run has them).
 fn calibrate(
@@ -284,8 +306,73 @@ fn calibrate(
         None => std::borrow::Cow::Owned(normalized(set, norm)),
     };
     let images = (values.as_ref(), [c, h, w]);
-    qat::calibrate(graph, q, scheme, opts, images, batch, &cfg.eval_device)?;
+    let seed = cfg.seed;
+    qat::calibrate(
+        graph,
+        q,
+        scheme,
+        opts,
+        images,
+        batch,
+        seed,
+        &cfg.eval_device,
+    )?;
     Ok(())
+}
+
+/// The taps of a scheme's per-step statistics (GFPQ's data coefficients) on a training model.
+struct StepTaps {
+    sink: Option<(Arc<TapSink>, Vec<crate::quant::Tap>)>,
+}
+
+impl StepTaps {
+    fn none() -> Self {
+        StepTaps { sink: None }
+    }
+
+    /// Tap `model` where `scheme` reads its statistics (its stages set from `graph`).
+    fn install(
+        model: &mut TrainModel,
+        graph: &Graph,
+        scheme: &dyn QatScheme,
+    ) -> Result<Self, RunError> {
+        let taps = scheme.step_taps(graph);
+        if taps.is_empty() {
+            return Ok(Self::none());
+        }
+        let (quant, sink) = tapped(model.quant(), &taps, TapMode::MaxAbs);
+        model.set_quant(quant)?;
+        Ok(StepTaps {
+            sink: Some((sink, taps)),
+        })
+    }
+
+    /// After a step: hand the step's largest magnitudes to the scheme and, when it changed
+    /// its ranges, rebuild the stages of `model` for `epoch`.
+    fn after_step(
+        &mut self,
+        model: &mut TrainModel,
+        graph: &mut Graph,
+        q: &Qat,
+        scheme: &dyn QatScheme,
+        epoch: usize,
+    ) -> Result<(), RunError> {
+        let Some((sink, _)) = &self.sink else {
+            return Ok(());
+        };
+        if scheme.after_step(graph, &sink.take_max()) {
+            q.configure(model, graph, scheme, epoch)?;
+            *self = Self::install(model, graph, scheme)?;
+        }
+        Ok(())
+    }
+
+    /// Forget what was recorded outside training steps (validation passes).
+    fn clear(&self) {
+        if let Some((sink, _)) = &self.sink {
+            sink.take_max();
+        }
+    }
 }
 
 /// Train `graph` (its parameters, if any, are the starting point) on `data`, writing
@@ -322,9 +409,23 @@ pub fn train(
         .parse::<Normalization>()
         .unwrap_or(cfg.normalization);
     let device = &cfg.device;
-    let scheme = cfg.scheme.as_deref();
+    // The run's own scheme (`--scheme`), else the device's.
+    let scheme_arc = match &meta.qat {
+        Some(q) => q.resolve(cfg.scheme.as_ref()),
+        None => cfg.scheme.clone(),
+    };
+    let scheme = scheme_arc.as_deref();
     let opts = ModelOptions { seed, bias: true };
-    let mut model = qat::build_model(&mut graph, meta.qat.as_ref(), scheme, &opts, device)?;
+    let epoch0 = meta.epochs_done;
+    let mut model = qat::build_model(
+        &mut graph,
+        meta.qat.as_ref(),
+        cfg.scheme.as_ref(),
+        epoch0,
+        &opts,
+        device,
+    )?;
+    let mut step_taps = StepTaps::none();
     let mut stepper = Stepper::new(recipe.optimizer, device);
     stepper = shard_if_independent(stepper, &model)?;
     stepper
@@ -355,13 +456,27 @@ pub fn train(
                 let set = (&data.train, plain.as_deref(), norm);
                 calibrate(&mut graph, q, scheme, &opts, set, recipe.batch_size, cfg)?;
             }
-            model = qat::build_model(&mut graph, Some(q), scheme, &opts, device)?;
+            model = qat::build_model(
+                &mut graph,
+                Some(q),
+                cfg.scheme.as_ref(),
+                epoch,
+                &opts,
+                device,
+            )?;
             stepper
                 .optim
                 .carry_over(&qat::carry_over(&old, &qat::param_shapes(&model)));
             stepper = shard_if_independent(stepper, &model)?;
             meta.best_top1 = f64::NEG_INFINITY;
             meta.best_epoch = None;
+        }
+        // This epoch's stages: progressive quantization's layers and locks, and the taps of
+        // the scheme's per-step statistics.
+        let mut quantized_layers = None;
+        if let (Some(q), Some(scheme)) = (meta.qat.as_ref().filter(|q| q.active), scheme) {
+            quantized_layers = q.configure(&mut model, &graph, scheme, epoch)?;
+            step_taps = StepTaps::install(&mut model, &graph, scheme)?;
         }
         let eseed = epoch_seed(seed, epoch);
         super::model::reseed(device, eseed);
@@ -371,6 +486,7 @@ pub fn train(
         let bar = epoch_bar(cfg.progress, steps, epoch, recipe.epochs);
         let (mut loss_sum, mut correct) = (0.0f64, 0usize);
         let mut seconds = 0.0;
+        step_taps.clear();
         for batch in order.chunks(recipe.batch_size) {
             let x = match &plain {
                 Some(v) => batch
@@ -389,6 +505,9 @@ pub fn train(
                 stepper.step_batch(model, &x, [batch.len(), c, h, w], &y, lr, device)?;
             seconds += start.elapsed().as_secs_f64();
             model = m;
+            if let (Some(q), Some(scheme)) = (meta.qat.as_ref(), scheme) {
+                step_taps.after_step(&mut model, &mut graph, q, scheme, epoch)?;
+            }
             loss_sum += f64::from(stats.loss) * batch.len() as f64;
             correct += stats.correct;
             bar.set_message(format!("{:.4}", stats.loss));
@@ -406,12 +525,14 @@ pub fn train(
             val_top1: val.report.top1,
             val_top5: val.report.top5,
             images_per_s: Some(n as f64 / seconds.max(1e-9)),
+            quantized_layers,
         };
         meta.history.push(record.clone());
         meta.epochs_done = epoch + 1;
         meta.optimizer_steps = stepper.optim.steps;
         model.export_to_graph(&mut graph)?;
-        if record.val_top1 > meta.best_top1 {
+        // Only a fully quantized epoch can be the best of a progressive run.
+        if record.val_top1 > meta.best_top1 && quantized_layers.is_none() {
             meta.best_top1 = record.val_top1;
             meta.best_epoch = Some(epoch);
             progress::save(&best_path, &graph, &stepper.optim, &meta)?;
@@ -428,7 +549,8 @@ pub fn train(
     let best_model = qat::build_model(
         &mut best,
         meta.qat.as_ref(),
-        scheme,
+        cfg.scheme.as_ref(),
+        usize::MAX,
         &opts,
         &cfg.eval_device,
     )?;

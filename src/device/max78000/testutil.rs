@@ -47,6 +47,7 @@ pub fn node(op: Op, input: Shape) -> Node {
         bias_bits: Some(8),
         output_shift: Some(0),
         act: None,
+        ..QuantAttrs::default()
     };
     n.annex = Annex::new(Placement {
         processors: first(per_pass(input.channels)),

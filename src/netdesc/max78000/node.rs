@@ -63,6 +63,7 @@ pub(super) fn make_node(
             bits: l.output_width.bits() as u8,
             cap: None,
         }),
+        ..QuantAttrs::default()
     };
     let mut node = Node::new(
         op,

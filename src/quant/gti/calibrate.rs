@@ -2,19 +2,15 @@
 //! (every image, channel and position, zeros included, linear interpolation between order
 //! statistics as numpy does); the layer's cap is the largest over the batches.
 
+use crate::quant::stats::linear_quantile;
+
 /// The `p`-th percentile (0–100) of `values`, interpolating linearly; `None` if empty or
 /// if a value is NaN.
 pub fn percentile(values: &[f32], p: f64) -> Option<f32> {
-    if values.is_empty() || values.iter().any(|v| v.is_nan()) {
+    if values.iter().any(|v| v.is_nan()) {
         return None;
     }
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f32::total_cmp);
-    let rank = (p / 100.0).clamp(0.0, 1.0) * (sorted.len() - 1) as f64;
-    let (lo, frac) = (rank.floor() as usize, rank.fract());
-    let hi = (lo + 1).min(sorted.len() - 1);
-    let (a, b) = (f64::from(sorted[lo]), f64::from(sorted[hi]));
-    Some((a + (b - a) * frac) as f32)
+    linear_quantile(&mut values.to_vec(), p / 100.0).map(|v| v as f32)
 }
 
 /// A layer's running cap: the largest batch percentile seen (0 before any batch).

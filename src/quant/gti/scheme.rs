@@ -14,7 +14,7 @@ use crate::device::gti::{Chip, chip_slot};
 use crate::ir::{ActQuant, Activation, Graph, NodeId, Op, Source, params::layer_names};
 use crate::quant::{
     CalibrationSettings, Calibrator, FakeQuant, ModelQuant, PolicyError, QatParts, QatPolicy,
-    QatScheme,
+    QatScheme, Tap, TapPoint,
 };
 use std::sync::Arc;
 
@@ -56,8 +56,15 @@ impl QatScheme for GtiScheme {
             return None;
         }
         let trackers = vec![CapTracker::default(); nodes.len()];
+        let taps = nodes
+            .into_iter()
+            .map(|node| Tap {
+                node,
+                point: TapPoint::Output,
+            })
+            .collect();
         Some(Box::new(CapCalibration {
-            nodes,
+            taps,
             trackers,
             percentile: settings.percentile,
         }))
@@ -84,6 +91,7 @@ impl QatScheme for GtiScheme {
             }),
             input_scale: None,
             output_scale: None,
+            frozen_batchnorm: false,
         }
     }
 
@@ -96,20 +104,21 @@ impl QatScheme for GtiScheme {
             }),
             input_scale: None,
             output_scale: None,
+            frozen_batchnorm: false,
         }
     }
 }
 
 /// ReLU-cap calibration: per node, the largest batch percentile.
 struct CapCalibration {
-    nodes: Vec<NodeId>,
+    taps: Vec<Tap>,
     trackers: Vec<CapTracker>,
     percentile: f64,
 }
 
 impl Calibrator for CapCalibration {
-    fn nodes(&self) -> &[NodeId] {
-        &self.nodes
+    fn taps(&self) -> &[Tap] {
+        &self.taps
     }
 
     fn observe(&mut self, k: usize, outputs: &[f32]) {
@@ -117,7 +126,8 @@ impl Calibrator for CapCalibration {
     }
 
     fn finish(self: Box<Self>, graph: &mut Graph) {
-        for (&i, t) in self.nodes.iter().zip(&self.trackers) {
+        for (tap, t) in self.taps.iter().zip(&self.trackers) {
+            let i = tap.node;
             let cap = if t.cap > 0.0 { t.cap } else { DEAD_LAYER_CAP };
             let ten = chip_slot(&graph.nodes[i]).is_some_and(|s| s.ten_bits);
             graph.nodes[i].quant.act = Some(ActQuant {

@@ -6,7 +6,9 @@ use super::activation::{CODES_5BIT, CODES_10BIT, quantized_relu};
 use super::rounding::shift;
 use super::weights::{CodeRounding, quantize_weights};
 use crate::device::gti::{Chip, MaskBits};
-use crate::quant::tensor::{QuantizedTensor, TensorOptions, TensorQuantError, TensorQuantizer};
+use crate::quant::tensor::{
+    QuantizedTensor, TensorOptions, TensorQuantError, TensorQuantizer, finite,
+};
 use ndarray::ArrayD;
 use serde_json::json;
 
@@ -17,16 +19,6 @@ pub struct GtiWeight;
 /// `gti-act`: `--cap A [--ten-bits]`.
 #[derive(Debug, Clone, Copy)]
 pub struct GtiActivation;
-
-fn finite(scheme: &'static str, x: &ArrayD<f32>) -> Result<(), TensorQuantError> {
-    match x.iter().enumerate().find(|(_, v)| !v.is_finite()) {
-        None => Ok(()),
-        Some((i, v)) => Err(TensorQuantError::Input {
-            scheme,
-            message: format!("value {i} is {v}"),
-        }),
-    }
-}
 
 impl TensorQuantizer for GtiWeight {
     fn name(&self) -> &'static str {

@@ -37,6 +37,10 @@ impl QatScheme for Max78000Scheme {
     fn simulate(&self, graph: &Graph) -> ModelQuant {
         simulate(graph)
     }
+
+    fn dequantize(&self, graph: &Graph) -> Option<Graph> {
+        Some(super::dequantize::dequantize(graph))
+    }
 }
 
 /// Refuse widths the device cannot hold (1, 2, 4 or 8 bits).
@@ -92,6 +96,7 @@ pub fn qat(graph: &Graph, parts: QatParts, shift_quantile: f32) -> ModelQuant {
         }),
         input_scale: None,
         output_scale: None,
+        frozen_batchnorm: false,
     }
 }
 
@@ -119,6 +124,7 @@ pub fn simulate(graph: &Graph) -> ModelQuant {
         } else {
             1.0 / DATA_SCALE
         }),
+        frozen_batchnorm: false,
     }
 }
 
