@@ -99,9 +99,9 @@ fn bad_flags_exit_2_with_one_line() {
             "needs --cap, a positive number",
         ),
         (
-            &["--scheme", "quantclip"],
+            &["--scheme", "int4"],
             &k1,
-            "--scheme quantclip: unknown quantizer (known: gti-weight, gti-act)",
+            "--scheme int4: unknown quantizer (known: gti-weight, gti-act, quantclip, gfpq)",
         ),
         (
             &["--scheme", "gti-weight", "--chip", "2803", "--mask", "12"],

@@ -36,7 +36,7 @@ pub struct FakeQuantArgs {
     #[arg(long, value_name = "M", allow_negative_numbers = true)]
     pub msb: Option<i32>,
     /// `quantclip`: choose the msb covering the limits that hold P % of the values.
-    #[arg(long, value_name = "P")]
+    #[arg(long, value_name = "P", allow_negative_numbers = true)]
     pub msb_percentile: Option<f64>,
     /// `gfpq`: init (coefficient from the data, the default), update (the wider of the data's
     /// and --coefficient) or apply (--coefficient only).

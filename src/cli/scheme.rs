@@ -25,7 +25,7 @@ pub struct SchemeFlags {
     #[arg(long, value_name = "K:I:O", allow_hyphen_values = true)]
     pub msb: Option<String>,
     /// quantclip: per-layer msb from the limits holding P % of the values (default 99.9).
-    #[arg(long, value_name = "P")]
+    #[arg(long, value_name = "P", allow_negative_numbers = true)]
     pub msb_percentile: Option<f64>,
     /// Calibration images (training split, seeded) for quantclip's msb and GFPQ's data
     /// coefficients (default 32).

@@ -348,6 +348,20 @@ pub fn read_f32(path: &Path) -> Result<ArrayD<f32>, NpyError> {
     }
 }
 
+/// Reads a float array (float32, or float64 rounded to float32); integer and boolean arrays
+/// are refused naming their dtype.
+pub fn read_float(path: &Path) -> Result<ArrayD<f32>, NpyError> {
+    match read_first(path)? {
+        (NpyRecord::F32(a), _) => Ok(a),
+        (NpyRecord::F64(a), _) => Ok(a.mapv(|v| v as f32)),
+        (_, dtype) => Err(NpyError::WrongDtype {
+            file: path.display().to_string(),
+            dtype,
+            expected: "float32 or float64",
+        }),
+    }
+}
+
 /// Reads every record of a file written by repeated `np.save` calls on one handle.
 pub fn read_all_records(path: &Path) -> Result<Vec<NpyRecord>, NpyError> {
     let bytes = read_file(path)?;
@@ -423,6 +437,12 @@ pub fn write_i64(path: &Path, a: &ArrayD<i64>) -> Result<(), NpyError> {
 /// Writes a C-order uint8 `.npy` file atomically.
 pub fn write_u8(path: &Path, a: &ArrayD<u8>) -> Result<(), NpyError> {
     write(path, a, "|u1")
+}
+
+/// The bytes of a C-order little-endian float32 `.npy` file (for a folder written at once,
+/// [`crate::io::atomic::write_dir_atomic`]).
+pub fn f32_bytes(a: &ArrayD<f32>) -> io::Result<Vec<u8>> {
+    encode(a, "<f4")
 }
 
 /// Writes a C-order little-endian float32 `.npy` file atomically.

@@ -110,7 +110,7 @@ pub fn evaluate(job: &EvalJob) -> Result<Evaluation, JobError> {
 /// Post-training fake quantization of the float parameters in `graph` (read from
 /// `job.checkpoint`) with `settings`: the scheme's calibration on the training split, the
 /// run's seed 1. Refuses a checkpoint already quantization-aware.
-fn post_training(
+pub(crate) fn post_training(
     job: &EvalJob,
     graph: &mut Graph,
     settings: SchemeSettings,

@@ -37,7 +37,7 @@ pub struct FakeQuantReport {
 pub fn fakequant(job: &FakeQuantJob) -> Result<FakeQuantReport, JobError> {
     let quantizer = scheme(&job.scheme)?;
     refuse_existing(&job.out, job.overwrite)?;
-    let x = npy::read_f32(&job.input)?;
+    let x = npy::read_float(&job.input)?;
     let quantized = quantizer.apply(&x, &job.options).map_err(|e| match e {
         TensorQuantError::Input { .. } => JobError::Input {
             file: job.input.display().to_string(),

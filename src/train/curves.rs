@@ -16,11 +16,11 @@ use std::sync::Once;
 
 const WIDTH: u32 = 1000;
 const HEIGHT: u32 = 420;
-const FONT: &str = "qtool-mono";
+pub(crate) const FONT: &str = "qtool-mono";
 static FONT_BYTES: &[u8] = include_bytes!("assets/DejaVuSansMono.ttf");
 static REGISTER: Once = Once::new();
 
-fn register_font() {
+pub(crate) fn register_font() {
     REGISTER.call_once(|| {
         // The bundled font is valid; if it were not, text would be missing, not the plot.
         let _ = plotters::style::register_font(FONT, FontStyle::Normal, FONT_BYTES);

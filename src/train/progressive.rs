@@ -68,8 +68,8 @@ impl Progressive {
     pub fn phase(&self, start: usize, epoch: usize, layers: usize) -> Phase {
         let since = epoch.saturating_sub(start);
         let e = self.epochs_per_layer.max(1);
-        let quantized = (since / e + 1).min(layers);
-        let relaxing = since >= layers * e;
+        let quantized = (since / e).saturating_add(1).min(layers);
+        let relaxing = since >= layers.saturating_mul(e);
         let locked = match self.strategy {
             Strategy::Lock if !relaxing => quantized,
             _ => 0,

@@ -29,6 +29,10 @@ use std::sync::Arc;
 use std::time::Instant;
 use thiserror::Error;
 
+/// `best_top1` before any epoch could be the best (a finite number, so a checkpoint written
+/// then — a progressive run's partly quantized epochs — reads back).
+const NO_BEST: f64 = -1.0;
+
 /// Batch size of evaluation passes (no gradients: memory is small).
 const EVAL_BATCH: usize = 256;
 
@@ -230,7 +234,7 @@ fn initial_meta(cfg: &RunConfig) -> TrainingMeta {
         normalization: cfg.normalization.name().to_string(),
         epochs_done: 0,
         optimizer_steps: 0,
-        best_top1: f64::NEG_INFINITY,
+        best_top1: NO_BEST,
         best_epoch: None,
         history: Vec::new(),
         qat: cfg.qat.clone(),
@@ -468,7 +472,7 @@ pub fn train(
                 .optim
                 .carry_over(&qat::carry_over(&old, &qat::param_shapes(&model)));
             stepper = shard_if_independent(stepper, &model)?;
-            meta.best_top1 = f64::NEG_INFINITY;
+            meta.best_top1 = NO_BEST;
             meta.best_epoch = None;
         }
         // This epoch's stages: progressive quantization's layers and locks, and the taps of

@@ -7,25 +7,26 @@
 
 use super::format::FixedPoint;
 use crate::ir::{Activation, OperatorFormats};
+use crate::quant::ste::straight_through;
 use crate::quant::{FakeQuant, OperatorParams, activate};
 use burn::tensor::Tensor;
 
-/// `x` through `f`, with the masked straight-through gradient.
+/// `x` through `f`, with the masked straight-through gradient. The mask comes from burn's
+/// clamp to `[−A, A⁻]` (`A⁻` the float below `A`; the clamp's gradient passes with its bounds
+/// included, so exactly where `−A ≤ x < A`); the value is the host arithmetic on the clamped
+/// `x`, the same for every `x` since `A⁻ ≥ A − q`.
 pub fn fake_fixed<const D: usize>(x: Tensor<D>, f: FixedPoint) -> Tensor<D> {
     let (a, q) = (f.amplitude(), f.step());
-    let r = x
+    let below_a = f32::from_bits(a.to_bits() - 1);
+    let c = x.clamp(-a, below_a);
+    let r = c
         .clone()
         .detach()
-        .clamp(-a, f.top())
+        .clamp_max(f.top())
         .mul_scalar(1.0 / q)
         .floor()
         .mul_scalar(q);
-    if !x.is_tracked() {
-        return r;
-    }
-    let d = x.clone().detach();
-    let outside = d.clone().lower_elem(-a).bool_or(d.greater_equal_elem(a));
-    r + (x.clone() - x.detach()).mask_fill(outside, 0.0)
+    straight_through(c, r)
 }
 
 /// One operator's three quantizers.
