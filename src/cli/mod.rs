@@ -69,12 +69,14 @@ pub enum Command {
     /// Write one test image as an ai8x-normalized int64 sample input (`sample_<dataset>.npy`)
     /// for `convert` and `sim`.
     Sample(sample::SampleArgs),
-    /// One float32 array through one quantizer (`gti-weight`, `gti-act`), to see what it does.
+    /// One float32 array through one quantizer (`gti-weight`, `gti-act`, `quantclip`, `gfpq`),
+    /// to see what it does.
     Fakequant(fakequant::FakeQuantArgs),
-    /// Look inside a quantized network, one mode at a time: --compare-sim runs the first test
-    /// images through the bit-exact simulator and the fake-quant model of `eval --quantized`
-    /// and reports, per layer, the share of bit-identical values and the first difference,
-    /// and the cosine between the fake-quant and float models.
+    /// Look inside a network layer by layer: percentile limits and msb of kernels, operator
+    /// inputs and raw outputs (default, --ranges), --extract of outputs and raw sums as .npy,
+    /// --histograms as PNG, --compare (cosine of the scheme's model against float), or
+    /// --compare-sim (a quantized checkpoint through the bit-exact simulator and the fake-quant
+    /// model of `eval --quantized`: the share of bit-identical values per layer).
     Analyze(analyze::AnalyzeArgs),
 }
 

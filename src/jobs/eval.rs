@@ -1,20 +1,19 @@
 //! `qtool eval`: a float, QAT or quantized checkpoint on the test split of a data set.
 //!
-//! Owns which model a checkpoint becomes (float, QAT once active, or simulate mode for a
-//! quantized checkpoint, through the device's [`crate::quant::QatScheme`]) and refusing a
-//! checkpoint of the other kind. Must not parse flags or print.
+//! Owns telling a quantized checkpoint (simulate mode, through the device's
+//! [`crate::quant::QatScheme`]) from the others (their model is [`super::model`]'s: float, QAT
+//! once active, a scheme's, or `--scheme` post-training) and refusing a checkpoint of the
+//! other kind. Must not parse flags or print.
 
+use super::model::{self, ModelSource};
 use super::train::{fit_data, load_network};
 use super::{DataSource, JobError, burn_devices, on_threads};
-use crate::checkpoint::CheckpointError;
 use crate::checkpoint::native::NativeCheckpoint;
 use crate::data::{ImageSet, Normalization, Split, load_dataset};
 use crate::device::Target;
-use crate::ir::Graph;
 use crate::quant::SchemeSettings;
 use crate::train::model::{ModelOptions, TrainError, TrainModel};
-use crate::train::progress;
-use crate::train::qat::{self, Qat, QatError};
+use crate::train::qat::QatError;
 use crate::train::run::{self, Evaluation};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -58,95 +57,22 @@ pub fn evaluate(job: &EvalJob) -> Result<Evaluation, JobError> {
         (true, _) => return evaluate_quantized(job, &test),
         _ => {}
     }
-    let target = job.target.as_ref();
-    let mut graph = load_network(target, &job.network, None, &test)?;
-    let test = fit_data(&test, &graph, &job.network)?;
-    let loaded = progress::load_native(
-        native.map_err(CheckpointError::from)?,
-        &job.checkpoint,
-        &mut graph,
+    let built = model::build(
+        &ModelSource {
+            target: job.target.clone(),
+            network: job.network.clone(),
+            checkpoint: job.checkpoint.clone(),
+            scheme: job.scheme,
+            data: job.data.clone(),
+            normalization: job.normalization,
+        },
+        &test,
     )?;
-    let norm = job
-        .normalization
-        .or_else(|| {
-            loaded
-                .meta
-                .as_ref()
-                .and_then(|m| m.normalization.parse().ok())
-        })
-        .unwrap_or_else(|| target.input_normalization());
-    let (_, device) = burn_devices();
-    let mut qat = loaded.meta.as_ref().and_then(|m| m.qat.clone());
-    let scheme = target.quant_scheme();
-    let opts = ModelOptions::default();
-    if let Some(settings) = job.scheme {
-        qat = Some(post_training(
-            job,
-            &mut graph,
-            settings,
-            qat.as_ref(),
-            norm,
-        )?);
-    }
-    let qat = qat.as_ref();
-    // The configuration of the last epoch the checkpoint ran.
-    let epoch = loaded
-        .meta
-        .as_ref()
-        .map_or(0, |m| m.epochs_done.saturating_sub(1));
-    let model =
-        qat::build_model(&mut graph, qat, scheme.as_ref(), epoch, &opts, &device).map_err(|e| {
-            JobError::Model {
-                file: file.clone(),
-                source: e,
-            }
-        })?;
+    let test = fit_data(&test, &built.graph, &job.network)?;
     let result = on_threads(job.threads, || {
-        run::evaluate_model(&model, &test, norm, &device)
+        run::evaluate_model(&built.model, &test, built.norm, &built.device)
     })?;
     Ok(result?)
-}
-
-/// Post-training fake quantization of the float parameters in `graph` (read from
-/// `job.checkpoint`) with `settings`: the scheme's calibration on the training split, the
-/// run's seed 1. Refuses a checkpoint already quantization-aware.
-pub(crate) fn post_training(
-    job: &EvalJob,
-    graph: &mut Graph,
-    settings: SchemeSettings,
-    trained: Option<&Qat>,
-    norm: Normalization,
-) -> Result<Qat, JobError> {
-    let file = job.checkpoint.display().to_string();
-    if trained.is_some_and(|q| q.active) {
-        return Err(JobError::Recipe {
-            file,
-            message: format!(
-                "already quantization-aware trained; --scheme {} applies to float checkpoints",
-                settings.name()
-            ),
-        });
-    }
-    let mut q = Qat::with_scheme(settings, 0, None);
-    q.active = true;
-    let scheme = q.resolve(None).ok_or(JobError::Model {
-        file: file.clone(),
-        source: QatError::NoScheme,
-    })?;
-    let train = load_dataset(job.data.kind, &job.data.dir, Split::Train)?;
-    let train = fit_data(&train, graph, &job.network)?;
-    let (_, device) = burn_devices();
-    run::calibrate_set(
-        graph,
-        &q,
-        scheme.as_ref(),
-        &ModelOptions::default(),
-        &train,
-        norm,
-        1,
-        &device,
-    )?;
-    Ok(q)
 }
 
 /// Simulate-mode evaluation of a quantized checkpoint (ai8x-training's `-8`): the model runs

@@ -17,6 +17,7 @@ pub mod fakequant;
 pub mod fuse;
 pub mod inspect;
 pub mod load;
+pub mod model;
 pub mod quantize;
 pub mod sample;
 pub mod sim;

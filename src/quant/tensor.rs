@@ -34,7 +34,15 @@ pub struct TensorOptions {
 
 /// Refuse an array holding NaN or ±∞, naming the first such value.
 pub fn finite(scheme: &'static str, x: &ArrayD<f32>) -> Result<(), TensorQuantError> {
-    match x.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+    let bad = match x.as_slice() {
+        Some(v) => v.iter().position(|v| !v.is_finite()).map(|i| (i, v[i])),
+        None => x
+            .iter()
+            .enumerate()
+            .find(|(_, v)| !v.is_finite())
+            .map(|(i, v)| (i, *v)),
+    };
+    match bad {
         None => Ok(()),
         Some((i, v)) => Err(TensorQuantError::Input {
             scheme,
@@ -43,9 +51,13 @@ pub fn finite(scheme: &'static str, x: &ArrayD<f32>) -> Result<(), TensorQuantEr
     }
 }
 
-/// `x`'s values in memory order, as one contiguous vector.
+/// `x`'s values in logical (row-major) order, as one contiguous vector (a copy of its memory
+/// when it is already laid out so).
 pub fn contiguous(x: &ArrayD<f32>) -> Vec<f32> {
-    x.as_standard_layout().iter().copied().collect()
+    match x.as_slice() {
+        Some(v) => v.to_vec(),
+        None => x.iter().copied().collect(),
+    }
 }
 
 /// Apply `f` to `values` in parallel chunks (one vectorised pass per chunk).

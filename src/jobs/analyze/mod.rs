@@ -7,15 +7,32 @@
 //!   the bit-exact simulator and through the fake-quant model of `eval --quantized`, layer by
 //!   layer, with the cosine between the fake-quant model and the float model of the same
 //!   weights.
+//! * [`checkpoint`]: a float or quantization-aware checkpoint (or a float one under
+//!   `--scheme`) as `eval` runs it, in any combination of the range table ([`ranges`], the
+//!   default), `--extract` ([`extract`]), `--histograms` ([`histograms`]) and `--compare`
+//!   ([`compare`]), all from one pass over the images ([`collect`]).
 //!
 //! Owns what the modes share: which images they read ([`AnalysisData`], the first `images` of a
-//! data set's test split) and the layout of their text tables ([`columns`]). Must not parse flags or print; reaches a device only through
+//! data set's test split), the model a checkpoint becomes (`crate::jobs::model`) and the layout of their
+//! text tables ([`columns`]). Must not parse flags or print; reaches a device only through
 //! [`crate::device::Target`].
 
+pub mod checkpoint;
+mod collect;
+pub mod compare;
 pub mod compare_sim;
+pub mod extract;
+mod files;
+pub mod histograms;
 mod layer_stats;
+pub mod quantiles;
+pub mod ranges;
 mod table;
 
+pub use crate::jobs::model::ModelSource;
+pub use checkpoint::{
+    CheckpointJob, CheckpointReport, CompareRequest, DEFAULT_PERCENTILES, analyze_checkpoint,
+};
 pub use compare_sim::{CompareSimJob, CompareSimReport, compare_sim};
 pub use layer_stats::{Difference, LayerComparison};
 pub use table::columns;

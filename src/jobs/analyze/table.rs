@@ -1,9 +1,12 @@
 //! The text forms of the analyze reports: left-aligned columns under a header row
-//! ([`columns`]), and the compare-sim table ([`CompareSimReport::table`]).
+//! ([`columns`]), the compare-sim table ([`CompareSimReport::table`]) and the checkpoint
+//! modes' sections ([`CheckpointReport::text`]).
 //!
 //! Owns only layout and number formatting; the numbers are the reports'. Must not print.
 
-use super::{CompareSimReport, LayerComparison};
+use super::compare::CompareReport;
+use super::ranges::{RangeReport, Ranges, TensorRanges};
+use super::{CheckpointReport, CompareSimReport, LayerComparison};
 use std::fmt::Write as _;
 
 /// `head` and `rows` as left-aligned columns two spaces apart, one line each, without trailing
@@ -104,6 +107,166 @@ impl CompareSimReport {
     }
 }
 
+/// `x` with four significant digits (scientific outside [0.001, 100000)).
+pub(super) fn num(x: f64) -> String {
+    let a = x.abs();
+    if a == 0.0 || !x.is_finite() {
+        return format!("{x}");
+    }
+    if !(1e-3..1e5).contains(&a) {
+        return format!("{x:.3e}");
+    }
+    let decimals = (3 - a.log10().floor() as i32).max(0) as usize;
+    format!("{x:.decimals$}")
+}
+
+/// A limit cell: `[lower, upper] msb m`.
+fn limit_cell(t: &TensorRanges, k: usize) -> String {
+    t.limits.get(k).map_or_else(String::new, |l| {
+        format!("[{}, {}] msb {}", num(l.lower), num(l.upper), l.msb)
+    })
+}
+
+impl RangeReport {
+    /// One row per quantized layer and kind of values, then all layers together; one column
+    /// per percentile.
+    pub fn table(&self) -> String {
+        let mut rows = Vec::new();
+        let mut add = |layer: String, op: &str, r: &Ranges| {
+            for (i, (what, t)) in [
+                ("kernel", &r.kernel),
+                ("input", &r.input),
+                ("output", &r.output),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                let (name, op) = if i == 0 {
+                    (layer.clone(), op.to_string())
+                } else {
+                    (String::new(), String::new())
+                };
+                let mut row = vec![
+                    name,
+                    op,
+                    what.to_string(),
+                    t.values.to_string(),
+                    num(t.min),
+                    num(t.max),
+                ];
+                row.extend((0..self.percentiles.len()).map(|k| limit_cell(t, k)));
+                rows.push(row);
+            }
+        };
+        for l in &self.layers {
+            add(l.name.clone(), l.op, &l.ranges);
+        }
+        add("(all layers)".into(), "", &self.all);
+        let heads: Vec<String> = ["layer", "op", "values of", "count", "min", "max"]
+            .iter()
+            .map(|h| h.to_string())
+            .chain(self.percentiles.iter().map(|p| format!("{p} %")))
+            .collect();
+        let head: Vec<&str> = heads.iter().map(String::as_str).collect();
+        columns(&head, &rows)
+    }
+}
+
+impl CompareReport {
+    /// One row per layer, the flagged layers and the verdict.
+    pub fn table(&self) -> String {
+        let rows: Vec<Vec<String>> = self
+            .layers
+            .iter()
+            .map(|l| {
+                vec![
+                    l.index.to_string(),
+                    l.name.clone(),
+                    l.op.to_string(),
+                    format!("{}x{}x{}", l.shape[0], l.shape[1], l.shape[2]),
+                    l.values.to_string(),
+                    format!("{:.6}", l.cosine),
+                    if l.flagged {
+                        format!("< {}", self.flag_below)
+                    } else {
+                        String::new()
+                    },
+                ]
+            })
+            .collect();
+        let mut out = columns(
+            &["#", "layer", "op", "shape", "values", "cosine", ""],
+            &rows,
+        );
+        if self.flagged.is_empty() {
+            let _ = writeln!(out, "every layer at or above {}", self.flag_below);
+        } else {
+            let _ = writeln!(
+                out,
+                "{} of {} layers below {}: {}",
+                self.flagged.len(),
+                self.layers.len(),
+                self.flag_below,
+                self.flagged.join(", ")
+            );
+        }
+        if let Some(t) = self.fail_below {
+            let verdict = if self.failed { "FAILED" } else { "passed" };
+            let _ = writeln!(
+                out,
+                "--fail-below {t}: {verdict} (lowest cosine {:.6})",
+                self.min_cosine
+            );
+        }
+        out
+    }
+}
+
+impl CheckpointReport {
+    /// What was analysed, then one section per mode.
+    pub fn text(&self) -> String {
+        let model = match self.scheme {
+            Some(s) => format!("{s} fake-quantized model"),
+            None => "float model".into(),
+        };
+        let mut out = format!(
+            "{}: {model}, {} images of {} ({}), {} normalization\n",
+            self.checkpoint, self.images, self.data, self.dataset, self.normalization
+        );
+        if let Some(r) = &self.ranges {
+            out.push_str(
+                "\nranges (limits holding each percentile of the values, and their msb; \
+                 output = raw sum before the bias):\n",
+            );
+            out.push_str(&r.table());
+        }
+        if let Some(e) = &self.extract {
+            let _ = writeln!(
+                out,
+                "\nextracted {} .npy files into {}",
+                e.files.len(),
+                e.dir
+            );
+        }
+        if let Some(h) = &self.histograms {
+            let _ = writeln!(
+                out,
+                "\n{} histograms ({}x{} PNG) written into {}",
+                h.files.len(),
+                h.width,
+                h.height,
+                h.dir
+            );
+        }
+        if let Some(c) = &self.compare {
+            let reference = c.reference.as_deref().unwrap_or("its parameters in float");
+            let _ = writeln!(out, "\ncosine per layer, {model} vs {reference}:");
+            out.push_str(&c.table());
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,5 +319,16 @@ mod tests {
         let col = |l: &str| l.find("2x3x4").unwrap();
         assert_eq!(col(lines[2]), col(lines[3]), "{t}");
         assert_eq!(lines[4], "1 of 2 layers differ, the first is layer 1");
+    }
+
+    #[test]
+    fn numbers_have_four_significant_digits() {
+        assert_eq!(num(0.0), "0");
+        assert_eq!(num(-0.36831), "-0.3683");
+        assert_eq!(num(1.12034), "1.120");
+        assert_eq!(num(507.25), "507.2");
+        assert_eq!(num(12345.6), "12346");
+        assert_eq!(num(0.000123), "1.230e-4");
+        assert_eq!(num(2.5e7), "2.500e7");
     }
 }

@@ -92,12 +92,13 @@ pub fn k_max_of(bits: LogBits, values: &[f32]) -> Option<i32> {
     k_max(bits, max_abs(values))
 }
 
-/// The largest magnitude of `values`, NaN ignored.
+/// The largest magnitude of `values`, NaN ignored (`f32::max` skips a NaN operand).
 pub fn max_abs(values: &[f32]) -> f32 {
+    use rayon::prelude::*;
     values
-        .iter()
-        .filter(|v| !v.is_nan())
-        .fold(0f32, |m, v| m.max(v.abs()))
+        .par_chunks(1 << 16)
+        .map(|c| c.iter().fold(0f32, |m, v| m.max(v.abs())))
+        .reduce(|| 0.0, f32::max)
 }
 
 /// `2^(k/S)` rounded once to f32.
