@@ -4,7 +4,9 @@
 //! non-finite input, parallel passes) are here.
 
 use ndarray::ArrayD;
+use rayon::prelude::*;
 use serde_json::Value;
+use std::borrow::Cow;
 use thiserror::Error;
 
 /// The options a scheme may read; each scheme says which it needs.
@@ -51,20 +53,54 @@ pub fn finite(scheme: &'static str, x: &ArrayD<f32>) -> Result<(), TensorQuantEr
     }
 }
 
-/// `x`'s values in logical (row-major) order, as one contiguous vector (a copy of its memory
-/// when it is already laid out so).
-pub fn contiguous(x: &ArrayD<f32>) -> Vec<f32> {
+/// `x`'s values in logical (row-major) order: borrowed when it is already laid out so.
+pub fn contiguous(x: &ArrayD<f32>) -> Cow<'_, [f32]> {
     match x.as_slice() {
-        Some(v) => v.to_vec(),
-        None => x.iter().copied().collect(),
+        Some(v) => Cow::Borrowed(v),
+        None => Cow::Owned(x.iter().copied().collect()),
     }
 }
 
 /// Apply `f` to `values` in parallel chunks (one vectorised pass per chunk).
 pub fn par_apply(values: &mut [f32], f: impl Fn(&mut [f32]) + Sync + Send) {
-    use rayon::prelude::*;
-    values.par_chunks_mut(1 << 16).for_each(f);
+    values.par_chunks_mut(CHUNK).for_each(f);
 }
+
+/// `f(input chunk, output chunk)` over `input` in parallel, into a new vector: one read and
+/// one write pass.
+pub fn par_map(input: &[f32], f: impl Fn(&[f32], &mut [f32]) + Sync + Send) -> Vec<f32> {
+    let mut out = vec![0f32; input.len()];
+    out.par_chunks_mut(CHUNK)
+        .zip(input.par_chunks(CHUNK))
+        .for_each(|(o, i)| f(i, o));
+    out
+}
+
+/// The largest magnitude of `values` in one parallel pass, or the first value that is NaN
+/// or ±∞ (refused, naming its index).
+pub fn finite_max_abs(scheme: &'static str, values: &[f32]) -> Result<f32, TensorQuantError> {
+    let (max, bad) = values
+        .par_chunks(CHUNK)
+        .enumerate()
+        .map(|(c, v)| {
+            let bad = v.iter().position(|x| !x.is_finite()).map(|i| c * CHUNK + i);
+            (v.iter().fold(0f32, |m, x| m.max(x.abs())), bad)
+        })
+        .reduce(
+            || (0.0, None),
+            |(m1, b1), (m2, b2)| (m1.max(m2), b1.into_iter().chain(b2).min()),
+        );
+    match bad {
+        None => Ok(max),
+        Some(i) => Err(TensorQuantError::Input {
+            scheme,
+            message: format!("value {i} is {}", values[i]),
+        }),
+    }
+}
+
+/// Values per parallel chunk.
+const CHUNK: usize = 1 << 16;
 
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum TensorQuantError {

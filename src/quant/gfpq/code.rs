@@ -125,12 +125,22 @@ fn first_where(guess: f32, pred: impl Fn(f32) -> bool) -> f32 {
     a
 }
 
-/// Buckets per octave of the lookup (the f32 bits shifted right by `23 − log2 buckets`).
+/// Buckets per octave of the lookup (the f32 bits shifted right by `23 − log2 buckets`):
+/// narrower than a code's step, so a bucket holds at most one threshold (8 bits: 1/128 octave
+/// against 1/16; 16 bits: 1/8192 against 1/4096).
 fn bucket_shift(bits: LogBits) -> u32 {
     match bits {
         LogBits::B8 => 16,
         LogBits::B16 => 10,
     }
+}
+
+/// One bucket of the lookup: the thresholds below its start, and the one threshold inside it
+/// (+∞ when none).
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    rank: u32,
+    next: f32,
 }
 
 /// The quantizer of one coefficient `k_max`: value tables and step thresholds.
@@ -145,8 +155,8 @@ pub struct LogQuantizer {
     /// The smallest positive / negative magnitude that is not flushed to 0.
     keep_positive: f32,
     keep_negative: f32,
-    /// Bucket `b` (f32 bits `>> shift`, minus `first_bucket`) → thresholds below its start.
-    buckets: Vec<u32>,
+    /// Bucket `b` (f32 bits `>> shift`, minus `first_bucket`).
+    buckets: Vec<Bucket>,
     first_bucket: u32,
 }
 
@@ -175,7 +185,18 @@ impl LogQuantizer {
         let buckets = (first_bucket..=last_bucket)
             .map(|b| {
                 let start = f32::from_bits(b << shift);
-                thresholds.partition_point(|&t| t <= start) as u32
+                let rank = thresholds.partition_point(|&t| t <= start);
+                let next = thresholds.get(rank).copied().unwrap_or(f32::INFINITY);
+                // The bucket's end is below the threshold after `next`.
+                debug_assert!(
+                    thresholds
+                        .get(rank + 1)
+                        .is_none_or(|&t| t.to_bits() >> shift > b)
+                );
+                Bucket {
+                    rank: rank as u32,
+                    next,
+                }
             })
             .collect();
         LogQuantizer {
@@ -198,41 +219,45 @@ impl LogQuantizer {
         self.bits
     }
 
-    /// The number of thresholds at or below magnitude `a` (`a ≥ keep_positive`).
+    /// The number of thresholds at or below magnitude `a`.
+    #[inline]
     fn rank(&self, a: f32) -> usize {
         let b = (a.to_bits() >> bucket_shift(self.bits)).saturating_sub(self.first_bucket);
-        let Some(&start) = self.buckets.get(b as usize) else {
-            return self.thresholds.len();
-        };
-        let mut j = start as usize;
-        while j < self.thresholds.len() && self.thresholds[j] <= a {
-            j += 1;
+        match self.buckets.get(b as usize) {
+            Some(k) => k.rank as usize + usize::from(a >= k.next),
+            None => self.thresholds.len(),
         }
-        j
     }
 
-    /// One value quantized and dequantized.
+    /// One value quantized and dequantized (branch-free but for NaN).
+    #[inline]
     pub fn quantize(&self, x: f32) -> f32 {
-        let a = x.abs();
-        if x > 0.0 {
-            if a < self.keep_positive {
-                return 0.0;
-            }
-            self.magnitudes[self.rank(a)]
-        } else if x < 0.0 {
-            if a < self.keep_negative {
-                return 0.0;
-            }
-            -self.magnitudes[self.rank(a).max(1)]
-        } else {
-            x // 0, −0 and NaN
+        if x.is_nan() {
+            return x;
         }
+        let a = x.abs();
+        let negative = x.is_sign_negative();
+        let rank = self.rank(a).max(usize::from(negative));
+        let keep = if negative {
+            self.keep_negative
+        } else {
+            self.keep_positive
+        };
+        let m = if a < keep { 0.0 } else { self.magnitudes[rank] };
+        m.copysign(x)
     }
 
     /// Quantize a slice in place.
     pub fn quantize_slice(&self, values: &mut [f32]) {
         for v in values {
             *v = self.quantize(*v);
+        }
+    }
+
+    /// `input` quantized into `out` (the same length).
+    pub fn quantize_into(&self, input: &[f32], out: &mut [f32]) {
+        for (o, &x) in out.iter_mut().zip(input) {
+            *o = self.quantize(x);
         }
     }
 

@@ -3,10 +3,10 @@
 //! coefficient derived from the array, widened from a stored one, or only applied.
 
 use super::GfpqMode;
-use super::code::{LogBits, k_max_of, quantizer};
+use super::code::{LogBits, k_max, quantizer};
 use crate::quant::tensor::{
-    QuantizedTensor, TensorOptions, TensorQuantError, TensorQuantizer, contiguous, finite,
-    par_apply,
+    QuantizedTensor, TensorOptions, TensorQuantError, TensorQuantizer, contiguous, finite_max_abs,
+    par_map,
 };
 use ndarray::ArrayD;
 use serde_json::json;
@@ -37,9 +37,8 @@ impl TensorQuantizer for Gfpq {
             None => GfpqMode::Init,
             Some(m) => m.parse().map_err(|m| err(format!("--gfpq-mode {m}")))?,
         };
-        finite(NAME, x)?;
-        let mut values = contiguous(x);
-        let derived = k_max_of(bits, &values);
+        let values = contiguous(x);
+        let derived = k_max(bits, finite_max_abs(NAME, &values)?);
         let k_max = match (mode, o.coefficient) {
             (GfpqMode::Init, None) => derived,
             (GfpqMode::Init, Some(_)) => {
@@ -60,17 +59,17 @@ impl TensorQuantizer for Gfpq {
             ("k_max".to_string(), json!(k_max)),
             ("derived_k_max".to_string(), json!(derived)),
         ];
-        match k_max {
+        let out = match k_max {
             Some(k) => {
                 let q = quantizer(bits, k);
-                par_apply(&mut values, |c| q.quantize_slice(c));
                 parameters.push(("z".into(), json!(k - bits.span())));
+                par_map(&values, |i, o| q.quantize_into(i, o))
             }
             // All zeros: nothing to code.
-            None => values.iter_mut().for_each(|v| *v = 0.0),
-        }
+            None => vec![0.0; values.len()],
+        };
         Ok(QuantizedTensor {
-            values: ArrayD::from_shape_vec(x.shape(), values).expect("same length"),
+            values: ArrayD::from_shape_vec(x.shape(), out).expect("same length"),
             parameters,
         })
     }

@@ -5,8 +5,8 @@
 use super::format::FixedPoint;
 use super::range::{limits, msb_for};
 use crate::quant::tensor::{
-    QuantizedTensor, TensorOptions, TensorQuantError, TensorQuantizer, contiguous, finite,
-    par_apply,
+    QuantizedTensor, TensorOptions, TensorQuantError, TensorQuantizer, contiguous, finite_max_abs,
+    par_map,
 };
 use ndarray::ArrayD;
 use serde_json::json;
@@ -34,8 +34,8 @@ impl TensorQuantizer for Quantclip {
         let bits = o
             .bits
             .ok_or_else(|| err("needs --bits N (1 to 24)".into()))?;
-        finite(NAME, x)?;
-        let mut values = contiguous(x);
+        let values = contiguous(x);
+        finite_max_abs(NAME, &values)?;
         let mut parameters = vec![("bits".to_string(), json!(bits))];
         let msb = match (o.msb, o.msb_percentile) {
             (Some(m), None) => m,
@@ -43,7 +43,7 @@ impl TensorQuantizer for Quantclip {
                 if !(p > 0.0 && p <= 100.0) {
                     return Err(err(format!("--msb-percentile {p}: not in (0, 100]")));
                 }
-                let (lower, upper) = limits(&mut values.clone(), p).unwrap_or((0.0, 0.0));
+                let (lower, upper) = limits(&mut values.to_vec(), p).unwrap_or((0.0, 0.0));
                 parameters.push(("percentile".into(), json!(p)));
                 parameters.push(("lower".into(), json!(lower)));
                 parameters.push(("upper".into(), json!(upper)));
@@ -58,9 +58,12 @@ impl TensorQuantizer for Quantclip {
         parameters.push(("msb".into(), json!(msb)));
         parameters.push(("amplitude".into(), json!(f.amplitude())));
         parameters.push(("step".into(), json!(f.step())));
-        par_apply(&mut values, |c| f.quantize_slice(c));
+        let out = par_map(&values, |i, o| {
+            o.copy_from_slice(i);
+            f.quantize_slice(o);
+        });
         Ok(QuantizedTensor {
-            values: ArrayD::from_shape_vec(x.shape(), values).expect("same length"),
+            values: ArrayD::from_shape_vec(x.shape(), out).expect("same length"),
             parameters,
         })
     }
