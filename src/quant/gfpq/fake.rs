@@ -4,15 +4,17 @@
 //!
 //! The codes are computed on the host by [`super::code`] (bit-identical to `qtool fakequant`).
 
-use super::code::{LogBits, max_abs, quantizer};
+use super::code::{self, LogBits, max_abs, quantizer};
 use crate::ir::Activation;
 use crate::quant::ste::straight_through;
 use crate::quant::tensor::par_apply;
 use crate::quant::{FakeQuant, OperatorParams, activate};
 use burn::tensor::{Tensor, TensorData};
 
-/// `x` through the quantizer of coefficient `k_max`, gradient passed unchanged.
-pub fn fake_log<const D: usize>(x: Tensor<D>, bits: LogBits, k_max: i32) -> Tensor<D> {
+/// `x` through the quantizer of coefficient `k_max` (`None`: the coefficient of `x`'s own
+/// largest magnitude, found in the same host copy; all zeros pass unchanged), gradient passed
+/// unchanged.
+pub fn fake_log<const D: usize>(x: Tensor<D>, bits: LogBits, k_max: Option<i32>) -> Tensor<D> {
     let (dims, device) = (x.dims(), x.device());
     let mut v = x
         .clone()
@@ -20,7 +22,10 @@ pub fn fake_log<const D: usize>(x: Tensor<D>, bits: LogBits, k_max: i32) -> Tens
         .into_data()
         .try_into_vec_as::<f32>()
         .expect("float tensor data");
-    let q = quantizer(bits, k_max);
+    let Some(k) = k_max.or_else(|| code::k_max(bits, max_abs(&v))) else {
+        return x;
+    };
+    let q = quantizer(bits, k);
     par_apply(&mut v, |c| q.quantize_slice(c));
     straight_through(x, Tensor::from_data(TensorData::new(v, dims), &device))
 }
@@ -36,26 +41,17 @@ pub struct GfpqLayer {
 impl GfpqLayer {
     fn data_stage(&self, x: Tensor<4>) -> Tensor<4> {
         match self.data {
-            Some(k) => fake_log(x, self.bits, k),
+            Some(k) => fake_log(x, self.bits, Some(k)),
             None => x,
         }
     }
 }
 
 impl FakeQuant for GfpqLayer {
+    /// The weights through the coefficient of their own largest magnitude.
     fn operator_params(&self, weight: Tensor<4>, bias: Option<Tensor<1>>) -> OperatorParams {
-        let w = weight
-            .clone()
-            .detach()
-            .into_data()
-            .try_into_vec_as::<f32>()
-            .expect("float weights");
-        let weight = match super::code::k_max(self.bits, max_abs(&w)) {
-            Some(k) => fake_log(weight, self.bits, k),
-            None => weight,
-        };
         OperatorParams {
-            weight,
+            weight: fake_log(weight, self.bits, None),
             bias,
             output_scale: 1.0,
         }
