@@ -61,17 +61,14 @@ impl CompareSimReport {
             .layers
             .iter()
             .map(|l| {
-                vec![
-                    l.index.to_string(),
-                    l.name.clone(),
-                    l.op.to_string(),
-                    format!("{}x{}x{}", l.shape[0], l.shape[1], l.shape[2]),
-                    l.values.to_string(),
+                let mut row = layer_cells(l.index, &l.name, l.op, l.shape, l.values);
+                row.extend([
                     percent(l),
                     format!("{}", l.max_abs_difference),
                     first_difference(l),
                     format!("{:.6}", l.cosine_float),
-                ]
+                ]);
+                row
             })
             .collect();
         let head = [
@@ -179,19 +176,16 @@ impl CompareReport {
             .layers
             .iter()
             .map(|l| {
-                vec![
-                    l.index.to_string(),
-                    l.name.clone(),
-                    l.op.to_string(),
-                    format!("{}x{}x{}", l.shape[0], l.shape[1], l.shape[2]),
-                    l.values.to_string(),
+                let mut row = layer_cells(l.index, &l.name, l.op, l.shape, l.values);
+                row.extend([
                     format!("{:.6}", l.cosine),
                     if l.flagged {
                         format!("< {}", self.flag_below)
                     } else {
                         String::new()
                     },
-                ]
+                ]);
+                row
             })
             .collect();
         let mut out = columns(
@@ -265,6 +259,17 @@ impl CheckpointReport {
         }
         out
     }
+}
+
+/// The cells every per-layer table starts with: `#`, layer, op, shape `CxHxW`, values.
+fn layer_cells(index: usize, name: &str, op: &str, shape: [usize; 3], values: u64) -> Vec<String> {
+    vec![
+        index.to_string(),
+        name.to_string(),
+        op.to_string(),
+        format!("{}x{}x{}", shape[0], shape[1], shape[2]),
+        values.to_string(),
+    ]
 }
 
 #[cfg(test)]
