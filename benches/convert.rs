@@ -3,9 +3,9 @@
 //! 6.7–8.8 s for the same step on this machine (target: < 130 ms).
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use qtool::emit::max78000::ProjectOptions;
-use qtool::emit::max78000::{ConvertOptions, max78000_project};
-use qtool::netdesc::max78000::{LoadRequest, load_max78000};
+use qtool::emit::ai8x::ProjectOptions;
+use qtool::emit::ai8x::{ConvertOptions, ai8x_project};
+use qtool::netdesc::ai8x::{LoadRequest, load_max78000};
 use std::hint::black_box;
 use std::path::PathBuf;
 
@@ -36,8 +36,8 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let built = load_max78000(black_box(&req)).unwrap();
             let data = qtool::io::npy::read_i64(&sample).unwrap();
-            let input = qtool::device::max78000::sim::input_tensor(&data).unwrap();
-            max78000_project(&built.graph, &input, &opts).unwrap()
+            let input = qtool::device::ai8x::sim::input_tensor(&data).unwrap();
+            ai8x_project(&built.graph, &input, &opts).unwrap()
         })
     });
 }

@@ -3,7 +3,7 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use qtool::checkpoint::read as read_checkpoint;
-use qtool::netdesc::max78000::{LoadRequest, load_max78000};
+use qtool::netdesc::ai8x::{LoadRequest, load_max78000};
 use std::hint::black_box;
 use std::path::PathBuf;
 
@@ -11,7 +11,7 @@ fn bench(c: &mut Criterion) {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let bundled = root.join("networks/ai85net5.yaml");
     c.bench_function("parse ai85net5.yaml", |b| {
-        b.iter(|| qtool::netdesc::max78000::load(black_box(&bundled)).unwrap())
+        b.iter(|| qtool::netdesc::ai8x::load(black_box(&bundled)).unwrap())
     });
     let mnist = root.join("../shared/reference/ai8x/mnist");
     if !mnist.is_dir() {
@@ -31,7 +31,7 @@ fn bench(c: &mut Criterion) {
     c.bench_function("load + inspect mnist", |b| {
         b.iter(|| {
             let built = load_max78000(black_box(&req)).unwrap();
-            qtool::device::max78000::inspect_max78000(&built.graph, built.warnings)
+            qtool::device::ai8x::inspect_ai8x(&built.graph, built.warnings)
         })
     });
 }

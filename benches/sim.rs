@@ -6,10 +6,10 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use ndarray::Array3;
-use qtool::device::max78000::sim::{Prepared, SimOptions, input_tensor};
-use qtool::device::max78000::{graph_ops, total_ops};
+use qtool::device::ai8x::sim::{Prepared, SimOptions, input_tensor};
+use qtool::device::ai8x::{graph_ops, total_ops};
 use qtool::eval::SIM_BLOCK;
-use qtool::netdesc::max78000::{LoadRequest, load_max78000};
+use qtool::netdesc::ai8x::{LoadRequest, load_max78000};
 use qtool::sim::Simulator;
 use rayon::prelude::*;
 use std::hint::black_box;

@@ -15,9 +15,9 @@ use burn::tensor::Device;
 use criterion::{Criterion, Throughput};
 use qtool::data::{Normalization, Split, bundled_mnist_dir, load_mnist_split};
 use qtool::ir::Graph;
-use qtool::netdesc::max78000::{LoadRequest, load_max78000};
+use qtool::netdesc::ai8x::{LoadRequest, load_max78000};
 use qtool::quant::QatParts;
-use qtool::quant::max78000::setup;
+use qtool::quant::ai8x::setup;
 use qtool::train::{
     ModelOptions, OptimizerConfig, OptimizerKind, Stepper, TrainModel, images_tensor,
 };

@@ -3,8 +3,8 @@
 //!
 //! `cargo run --example inspect_network -- networks/ai85net5.yaml [checkpoint.pth.tar]`
 
-use qtool::device::max78000::{check_graph, describe};
-use qtool::netdesc::max78000::{LoadRequest, load_max78000};
+use qtool::device::ai8x::{check_graph, describe};
+use qtool::netdesc::ai8x::{LoadRequest, load_max78000};
 
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);

@@ -5,7 +5,7 @@
 mod common;
 
 use qtool::checkpoint::read as read_checkpoint;
-use qtool::netdesc::max78000::{MapOptions, load, map_checkpoint};
+use qtool::netdesc::ai8x::{MapOptions, load, map_checkpoint};
 
 struct Row {
     in_ch: usize,
@@ -74,7 +74,7 @@ fn mapping_matches_izer_checkpoint_table() {
         for (i, (o, r)) in ours.iter().zip(&rows).enumerate() {
             let ints: Vec<i64> = o.weights.values.iter().map(|v| *v as i64).collect();
             let total_shift =
-                o.output_shift + i64::from(qtool::device::max78000::implicit_shift(o.weight_bits));
+                o.output_shift + i64::from(qtool::device::ai8x::implicit_shift(o.weight_bits));
             assert_eq!(
                 (o.in_channels, o.out_channels),
                 (r.in_ch, r.out_ch),

@@ -3,7 +3,7 @@
 
 mod common;
 
-use qtool::emit::max78000::cnn_c;
+use qtool::emit::ai8x::cnn_c;
 use std::collections::BTreeMap;
 
 /// Function name → its statements (one per line, comments and blank lines removed).

@@ -4,7 +4,7 @@
 
 mod common;
 
-use qtool::emit::max78000::{cnn_h, main_c, summary_comment};
+use qtool::emit::ai8x::{cnn_h, main_c, summary_comment};
 
 /// `text` without comments, whitespace runs collapsed to one space.
 fn code(text: &str) -> String {

@@ -2,7 +2,7 @@
 
 mod common;
 
-use qtool::emit::max78000::sampledata_h::{InputOptions, LoadTarget, input_loads, sampledata_h};
+use qtool::emit::ai8x::sampledata_h::{InputOptions, LoadTarget, input_loads, sampledata_h};
 use std::path::Path;
 
 /// `(name, words)` of every `#define NAME { … }` in a C header.
@@ -82,7 +82,7 @@ fn check(folder: &str, fifo: bool) {
 fn check_main_c(
     folder: &str,
     main_c: &Path,
-    built: &qtool::netdesc::max78000::Built,
+    built: &qtool::netdesc::ai8x::Built,
     input: &ndarray::Array3<i64>,
     opts: InputOptions,
 ) {

@@ -1,10 +1,10 @@
 //! `cnn_unload()` against izer's golden `cnn.c` files (mnist, cifar-10, kws20_v3, cats-dogs:
 //! all 32-bit outputs), character for character, and a run over all 15 reference networks.
-//! The 8-bit paths are covered by the unit tests in `src/emit/max78000/unload/tests.rs`.
+//! The 8-bit paths are covered by the unit tests in `emit/ai8x/unload/tests.rs`.
 
 mod common;
 
-use qtool::emit::max78000::{ProjectOptions, cnn_unload};
+use qtool::emit::ai8x::{ProjectOptions, cnn_unload};
 
 /// izer's `cnn_unload` function in a `cnn.c`: from its header to the blank line after `}`.
 fn golden_function(cnn_c: &str) -> &str {

@@ -3,7 +3,7 @@
 
 mod common;
 
-use qtool::emit::max78000::weights_h;
+use qtool::emit::ai8x::weights_h;
 
 /// The `#define NAME { … }` blocks of a C header: name and parsed values, in file order.
 fn defines(text: &str) -> Vec<(String, Vec<u64>)> {

@@ -8,7 +8,7 @@ use burn::tensor::Device;
 use ndarray::Array1;
 use qtool::fuse::fold_batchnorm;
 use qtool::ir::Graph;
-use qtool::netdesc::max78000::{LoadRequest, load_max78000};
+use qtool::netdesc::ai8x::{LoadRequest, load_max78000};
 use qtool::train::{ModelOptions, TrainModel, images_tensor};
 use std::path::{Path, PathBuf};
 

@@ -4,14 +4,14 @@
 
 mod common;
 
-use qtool::device::max78000::{check_graph, describe};
-use qtool::netdesc::max78000::{LoadRequest, load_max78000};
+use qtool::device::ai8x::{check_graph, describe};
+use qtool::netdesc::ai8x::{LoadRequest, load_max78000};
 
 fn load(
     yaml: &std::path::Path,
     ckpt: &std::path::Path,
     sample: &std::path::Path,
-) -> qtool::netdesc::max78000::Built {
+) -> qtool::netdesc::ai8x::Built {
     let req = LoadRequest {
         network: yaml.to_path_buf(),
         checkpoint: Some(ckpt.to_path_buf()),
@@ -107,7 +107,7 @@ fn conv1d_shapes_use_the_c_l_convention() {
         &k.join("ai85-kws20_v3-qat8-q.pth.tar"),
         &k.join("sample_kws_20.npy"),
     );
-    let r = qtool::device::max78000::inspect_max78000(&built.graph, vec![]);
+    let r = qtool::device::ai8x::inspect_ai8x(&built.graph, vec![]);
     assert_eq!(r.layers[0].input_shape, vec![128, 128]);
     assert_eq!(r.layers[1].output_shape, vec![96, 126]);
     assert_eq!(r.layers[8].input_shape, vec![64, 4, 1]);

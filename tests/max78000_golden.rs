@@ -9,7 +9,7 @@
 
 mod common;
 
-use qtool::device::max78000::{
+use qtool::device::ai8x::{
     self as dev, DataFormat, MAX78000, OutputWidth, Placement, ProcessorMask, allocate_kernels,
     totals,
 };
@@ -167,7 +167,7 @@ fn golden_graph(dir: &Path, yaml: &str) -> Graph {
             None => match layers.get(i + 1) {
                 Some(next) => ProcessorMask(yaml_u64(&next["processors"]).unwrap()),
                 None => ProcessorMask(
-                    (1u64 << MAX78000.expansion(node.out_shape.channels).per_pass) - 1,
+                    (1u64 << MAX78000.limits.expansion(node.out_shape.channels).per_pass) - 1,
                 ),
             },
         };

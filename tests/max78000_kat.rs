@@ -8,12 +8,12 @@
 mod common;
 
 use ndarray::{Array3, ArrayD, IxDyn};
-use qtool::device::max78000::{
+use qtool::device::ai8x::{
     KatMismatch, KatOptions, RunHeader, check_words, compare, parse_sample_output,
     render_sample_output, runs, sample_output_words,
 };
 use qtool::ir::Graph;
-use qtool::netdesc::max78000::{LoadRequest, load_max78000};
+use qtool::netdesc::ai8x::{LoadRequest, load_max78000};
 use std::path::{Path, PathBuf};
 
 const NETS: [&str; 5] = ["mnist", "cifar-10", "kws20_v3", "cats-dogs", "camvid_unet"];

@@ -3,10 +3,10 @@
 //! gives one logit per class.
 
 use burn::tensor::Tensor;
-use qtool::device::max78000::violations;
+use qtool::device::ai8x::violations;
 use qtool::ir::{Graph, Node};
+use qtool::netdesc::ai8x::{LoadRequest, load_max78000};
 use qtool::netdesc::datasets;
-use qtool::netdesc::max78000::{LoadRequest, load_max78000};
 use qtool::train::{ModelOptions, TrainModel, default_device};
 use std::path::{Path, PathBuf};
 

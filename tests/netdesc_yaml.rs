@@ -2,12 +2,12 @@
 
 mod common;
 
-use qtool::netdesc::max78000::{DescOp, parse};
+use qtool::netdesc::ai8x::{DescOp, parse};
 
 #[test]
 fn all_reference_yaml_files_load_unchanged() {
     for (name, yaml, _, _) in common::reference_networks() {
-        let desc = qtool::netdesc::max78000::load(&yaml).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let desc = qtool::netdesc::ai8x::load(&yaml).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(!desc.layers.is_empty(), "{name}");
     }
 }
@@ -17,7 +17,7 @@ fn mnist_yaml_values() {
     let Some(dir) = common::reference_dir() else {
         return;
     };
-    let d = qtool::netdesc::max78000::load(&dir.join("mnist/mnist-chw-ai85.yaml")).unwrap();
+    let d = qtool::netdesc::ai8x::load(&dir.join("mnist/mnist-chw-ai85.yaml")).unwrap();
     assert_eq!(d.arch, "ai85net5");
     assert_eq!(d.layers.len(), 5);
     assert_eq!(d.layers[1].processors.0, 0xfffffffffffffff0);
@@ -138,11 +138,11 @@ fn max78002_only_keys_are_refused_for_max78000() {
         "n",
     )
     .unwrap();
-    let input = qtool::netdesc::max78000::InputSpec {
+    let input = qtool::netdesc::ai8x::InputSpec {
         channels: 1,
         dims: Dims::D2(8, 8),
     };
-    let e = qtool::netdesc::max78000::build_graph(&d, None, input)
+    let e = qtool::netdesc::ai8x::build_graph(&d, None, input)
         .unwrap_err()
         .to_string();
     assert!(
@@ -170,11 +170,11 @@ fn too_many_layers_name_the_first_layer_beyond_the_device() {
 
 fn built(text: &str) -> qtool::ir::Graph {
     use qtool::ir::Dims;
-    let input = qtool::netdesc::max78000::InputSpec {
+    let input = qtool::netdesc::ai8x::InputSpec {
         channels: 1,
         dims: Dims::D2(8, 8),
     };
-    qtool::netdesc::max78000::build_graph(&parse(text, "n").unwrap(), None, input)
+    qtool::netdesc::ai8x::build_graph(&parse(text, "n").unwrap(), None, input)
         .unwrap()
         .graph
 }
@@ -223,7 +223,7 @@ fn batchnorm_is_a_fresh_batch_norm_over_the_outputs() {
 fn batchnorm_is_left_out_when_a_checkpoint_supplies_the_weights() {
     use qtool::checkpoint::{DType, RawTensor, TorchCheckpoint};
     use qtool::ir::Dims;
-    use qtool::netdesc::max78000::{InputSpec, MapOptions, build_graph, map_checkpoint};
+    use qtool::netdesc::ai8x::{InputSpec, MapOptions, build_graph, map_checkpoint};
     let d = parse(
         &format!("{HEAD}{CONV}    batchnorm: Affine\n    dropout: 0.5\n"),
         "n",
@@ -270,7 +270,7 @@ fn input_key_gives_the_input_shape() {
 #[test]
 fn input_key_comes_after_explicit_shapes_and_before_the_dataset_table() {
     use qtool::ir::Shape;
-    use qtool::netdesc::max78000::{LoadRequest, load_max78000};
+    use qtool::netdesc::ai8x::{LoadRequest, load_max78000};
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("net.yaml");
     std::fs::write(

@@ -8,15 +8,15 @@ mod common;
 
 use common::tiny::{recipe, setup};
 use qtool::data::{DatasetKind, ImageSet, Normalization, Split, bundled_mnist_dir, load_dataset};
+use qtool::device::ai8x::sim::{Prepared, SimOptions};
 use qtool::device::default_target;
-use qtool::device::max78000::sim::{Prepared, SimOptions};
 use qtool::eval::{Progress, evaluate_simulator};
 use qtool::ir::{Shape, WeightBits};
 use qtool::jobs::eval::EvalJob;
 use qtool::jobs::quantize::{QuantizeJob, quantize};
 use qtool::jobs::train::TrainJob;
 use qtool::jobs::{self as job, DataSource, JobError};
-use qtool::netdesc::max78000::{LoadRequest, load_max78000};
+use qtool::netdesc::ai8x::{LoadRequest, load_max78000};
 use qtool::quant::ClipMethod;
 use qtool::train::progress::peek_meta;
 use qtool::train::qat;

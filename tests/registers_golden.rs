@@ -4,8 +4,8 @@
 
 mod common;
 
-use qtool::device::max78000::{MAX78000, RegWrite, RegisterOptions, register_program};
-use qtool::emit::max78000::cnn_c::register_options;
+use qtool::device::ai8x::{MAX78000, RegWrite, RegisterOptions, register_program};
+use qtool::emit::ai8x::cnn_c::register_options;
 
 /// `(address, value)` of every `*((volatile uint32_t *) A) = V;` line inside C function `name`.
 fn golden_writes(cnn_c: &str, name: &str) -> Vec<(u32, u32)> {

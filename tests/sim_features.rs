@@ -4,9 +4,9 @@
 //! the *last* layer's, so these networks feed the input through a passthrough first.)
 
 use ndarray::Array3;
-use qtool::device::max78000::sim::{SimOptions, simulate};
+use qtool::device::ai8x::sim::{SimOptions, simulate};
 use qtool::ir::Dims;
-use qtool::netdesc::max78000::{InputSpec, build_graph, parse};
+use qtool::netdesc::ai8x::{InputSpec, build_graph, parse};
 
 fn run(yaml: &str, input: &Array3<i64>) -> Vec<Array3<i64>> {
     let desc = parse(yaml, "t.yaml").unwrap();

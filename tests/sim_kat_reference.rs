@@ -5,8 +5,8 @@
 mod common;
 
 use assert_cmd::Command;
-use qtool::device::max78000::sim::{SimOptions, simulate};
-use qtool::device::max78000::{KatOptions, check_words, parse_sample_output, sample_output_words};
+use qtool::device::ai8x::sim::{SimOptions, simulate};
+use qtool::device::ai8x::{KatOptions, check_words, parse_sample_output, sample_output_words};
 use std::path::{Path, PathBuf};
 
 /// izer options from CMD.txt that change the known-answer data, as qtool flags.
@@ -116,11 +116,7 @@ fn expect_passes_on_golden_and_fails_on_a_flipped_bit() {
         let expected = words[3] ^ 1;
         words[3] = expected;
         let flipped = dir.path().join(format!("{name}.h"));
-        std::fs::write(
-            &flipped,
-            qtool::device::max78000::render_sample_output(&words),
-        )
-        .unwrap();
+        std::fs::write(&flipped, qtool::device::ai8x::render_sample_output(&words)).unwrap();
         let bad = sim_expect(&yaml, &ckpt, &sample, &flags, &flipped);
         let err = String::from_utf8_lossy(&bad.stderr);
         assert_eq!(bad.status.code(), Some(1), "{name}: {err}");

@@ -3,7 +3,7 @@
 
 mod common;
 
-use qtool::device::max78000::sim::{SimOptions, simulate};
+use qtool::device::ai8x::sim::{SimOptions, simulate};
 use qtool::io::npy;
 
 fn run(name: &str) -> Option<Vec<ndarray::Array3<i64>>> {
@@ -77,13 +77,13 @@ fn mnist_intermediate_log_matches_izer() {
         &m.join("ai85-mnist-qat8-q.pth.tar"),
         &m.join("sample_mnist.npy"),
     );
-    let traces = qtool::device::max78000::sim::Prepared::new(&built.graph)
+    let traces = qtool::device::ai8x::sim::Prepared::new(&built.graph)
         .unwrap()
         .run(&input, SimOptions::default(), true)
         .unwrap()
         .traces;
     let out = tempfile::tempdir().unwrap();
-    qtool::device::max78000::sim::write_intermediate(out.path(), &built.graph, &traces).unwrap();
+    qtool::device::ai8x::sim::write_intermediate(out.path(), &built.graph, &traces).unwrap();
     for file in ["data.npy", "weights.npy", "bias.npy"] {
         let ours = npy::read_all_records(&out.path().join(file)).unwrap();
         let izer = npy::read_all_records(&m.join("intermediate").join(file)).unwrap();

@@ -7,7 +7,7 @@ use qtool::ir::{
     Activation, BatchNorm, Conv, Dims, Eltwise, EltwiseOp, Graph, Node, Op, Pool, PoolKind, Shape,
     Source,
 };
-use qtool::netdesc::max78000::{InputSpec, build_graph, load, parse};
+use qtool::netdesc::ai8x::{InputSpec, build_graph, load, parse};
 use qtool::train::{
     ModelOptions, Stepper, TrainError, TrainModel, default_device, images_tensor, labels_tensor,
 };

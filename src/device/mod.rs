@@ -15,8 +15,8 @@
 //!
 //! Nothing outside those folders names the device.
 
+pub mod ai8x;
 pub mod gti;
-pub mod max78000;
 mod options;
 mod registry;
 mod target;

@@ -29,7 +29,8 @@ impl Registry {
     pub fn builtin() -> Self {
         Registry {
             targets: vec![
-                Arc::new(super::max78000::Max78000Target),
+                Arc::new(super::ai8x::Ai8xTarget::max78000()),
+                Arc::new(super::ai8x::Ai8xTarget::max78002()),
                 Arc::new(super::gti::GtiTarget::default()),
             ],
         }

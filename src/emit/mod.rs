@@ -5,5 +5,5 @@
 //! images, addresses) or from the description it formats. Must not decide placement or
 //! compute network arithmetic.
 
+pub mod ai8x;
 pub mod gti;
-pub mod max78000;

@@ -5,15 +5,15 @@
 //! the operator's parameters, to pooled and combined data and to a layer's output) and the
 //! straight-through rounding helpers ([`ste`]), the policy format ([`policy`]), the clipping
 //! methods of post-training quantization ([`ClipMethod`]) and the [`QatScheme`] a device
-//! offers training. Each scheme lives in its own folder ([`max78000`]); a model never knows
+//! offers training. Each scheme lives in its own folder ([`ai8x`]); a model never knows
 //! which scheme it runs. Must not build trainable models (`crate::train` does) or write files;
 //! reads only its own configuration files (policies) and, in a device's post-training
 //! quantization, that device's description.
 
+pub mod ai8x;
 mod clip;
 pub mod gfpq;
 pub mod gti;
-pub mod max78000;
 pub mod policy;
 pub mod quantclip;
 pub mod registry;

@@ -4,7 +4,7 @@
 //! Owns the device-neutral vocabulary — one input in, every layer's integer output out
 //! ([`SimResult`]), optional per-layer intermediate data ([`LayerTrace`]), the switches that
 //! change simulated numbers ([`SimOptions`]) and the [`Simulator`] trait. Each device's engine
-//! lives under its own folder (MAX78000: `crate::device::max78000::sim`) and is reached
+//! lives under its own folder (MAX78000: `crate::device::ai8x::sim`) and is reached
 //! through [`crate::device::Target::simulator`]. The integer correlation engine the devices
 //! share (packing, overflow proof, SIMD micro-kernels) is [`gemm`]. Must not hold any device's
 //! arithmetic (shifts, rounding, saturation, layer order).

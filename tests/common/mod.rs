@@ -81,18 +81,17 @@ pub fn load_reference(
     yaml: &std::path::Path,
     ckpt: &std::path::Path,
     sample: &std::path::Path,
-) -> (qtool::netdesc::max78000::Built, ndarray::Array3<i64>) {
-    let req = qtool::netdesc::max78000::LoadRequest {
+) -> (qtool::netdesc::ai8x::Built, ndarray::Array3<i64>) {
+    let req = qtool::netdesc::ai8x::LoadRequest {
         network: yaml.to_path_buf(),
         checkpoint: Some(ckpt.to_path_buf()),
         sample_input: Some(sample.to_path_buf()),
         ..Default::default()
     };
-    let built = qtool::netdesc::max78000::load_max78000(&req)
+    let built = qtool::netdesc::ai8x::load_max78000(&req)
         .unwrap_or_else(|e| panic!("{}: {e}", yaml.display()));
     let input =
-        qtool::device::max78000::sim::input_tensor(&qtool::io::npy::read_i64(sample).unwrap())
-            .unwrap();
+        qtool::device::ai8x::sim::input_tensor(&qtool::io::npy::read_i64(sample).unwrap()).unwrap();
     (built, input)
 }
 
@@ -110,7 +109,7 @@ pub fn success_json(out: &std::process::Output) -> serde_json::Value {
 pub struct Golden {
     /// `../shared/reference/ai8x/<name>/golden`.
     pub dir: PathBuf,
-    pub built: qtool::netdesc::max78000::Built,
+    pub built: qtool::netdesc::ai8x::Built,
     /// The sample input as `[C, H, W]`.
     pub input: ndarray::Array3<i64>,
 }
@@ -164,7 +163,7 @@ macro_rules! golden_tests {
 }
 
 /// The project options of izer's command line in a golden `CMD.txt`.
-pub fn golden_options(prefix: &str, cmd: &str) -> qtool::emit::max78000::ProjectOptions {
+pub fn golden_options(prefix: &str, cmd: &str) -> qtool::emit::ai8x::ProjectOptions {
     let line = cmd.lines().next().unwrap();
     let has = |flag: &str| line.split_whitespace().any(|w| w == flag);
     let timer = line
@@ -172,7 +171,7 @@ pub fn golden_options(prefix: &str, cmd: &str) -> qtool::emit::max78000::Project
         .skip_while(|w| *w != "--timer")
         .nth(1)
         .map(|t| t.parse().unwrap());
-    qtool::emit::max78000::ProjectOptions {
+    qtool::emit::ai8x::ProjectOptions {
         prefix: prefix.into(),
         command_line: line.into(),
         softmax: has("--softmax"),
@@ -181,7 +180,7 @@ pub fn golden_options(prefix: &str, cmd: &str) -> qtool::emit::max78000::Project
         unload: !has("--no-unload"),
         kat: !has("--no-kat"),
         timer,
-        ..qtool::emit::max78000::ProjectOptions::default()
+        ..qtool::emit::ai8x::ProjectOptions::default()
     }
 }
 
