@@ -136,8 +136,8 @@ impl Checker<'_> {
                 lim.max_layers,
                 "layers",
                 format!(
-                    "the network has {n} layers, the device runs at most {}",
-                    lim.max_layers
+                    "the network has {n} layers, the {} runs at most {}",
+                    self.chip.part, lim.max_layers
                 ),
             );
         }

@@ -29,7 +29,8 @@ pub const GLOBAL_KEYS: &[&str] = &[
 pub const TRAINING_GLOBAL_KEYS: &[&str] = &["input"];
 
 /// Most layers a MAX78000 network description may define.
-const MAX_SEQUENCE: usize = 32;
+/// Layers of a MAX78000 description (what [`parse`] and [`load`] allow).
+const MAX78000_SEQUENCE: usize = 32;
 
 /// A parsed MAX78000 network description.
 #[derive(Debug, Clone, PartialEq)]
@@ -52,10 +53,15 @@ pub struct NetworkDesc {
 
 /// Read and parse a description file.
 pub fn load(path: &Path) -> Result<NetworkDesc, DescError> {
+    load_with_layers(path, MAX78000_SEQUENCE)
+}
+
+/// [`load`] for a device that runs up to `max_layers` layers.
+pub fn load_with_layers(path: &Path, max_layers: usize) -> Result<NetworkDesc, DescError> {
     let file = path.display().to_string();
     let text = std::fs::read_to_string(path)
         .map_err(|e| DescError::new(&file, None, None, format!("cannot read: {e}")))?;
-    parse(&text, &file)
+    parse_with_layers(&text, &file, max_layers)
 }
 
 fn mapping_keys<'a>(m: &'a Mapping, file: &str, what: &str) -> Result<Vec<&'a str>, DescError> {
@@ -73,8 +79,17 @@ fn mapping_keys<'a>(m: &'a Mapping, file: &str, what: &str) -> Result<Vec<&'a st
         .collect()
 }
 
-/// Parse description text; `file` names it in messages.
+/// Parse description text for the MAX78000; `file` names it in messages.
 pub fn parse(text: &str, file: &str) -> Result<NetworkDesc, DescError> {
+    parse_with_layers(text, file, MAX78000_SEQUENCE)
+}
+
+/// Parse description text for a device that runs up to `max_layers` layers.
+pub fn parse_with_layers(
+    text: &str,
+    file: &str,
+    max_layers: usize,
+) -> Result<NetworkDesc, DescError> {
     let err = |layer: Option<usize>, key: Option<&str>, msg: String| {
         DescError::new(file, layer, key, msg)
     };
@@ -147,7 +162,7 @@ pub fn parse(text: &str, file: &str) -> Result<NetworkDesc, DescError> {
         )
     })?;
 
-    let mut slots: Vec<Option<LayerDesc>> = vec![None; MAX_SEQUENCE];
+    let mut slots: Vec<Option<LayerDesc>> = vec![None; max_layers];
     let mut sequence: i64 = 0;
     for item in items {
         let explicit = item.as_mapping().and_then(|m| m.get("sequence"));
@@ -155,12 +170,12 @@ pub fn parse(text: &str, file: &str) -> Result<NetworkDesc, DescError> {
             sequence = value::int(s)
                 .map_err(|m| err(usize::try_from(sequence).ok(), Some("sequence"), m))?;
         }
-        let seq = usize::try_from(sequence).ok().filter(|s| *s < MAX_SEQUENCE).ok_or_else(|| {
+        let seq = usize::try_from(sequence).ok().filter(|s| *s < max_layers).ok_or_else(|| {
             let layer = usize::try_from(sequence).ok();
             if explicit.is_some() {
-                err(layer, Some("sequence"), format!("layer sequence {sequence} is out of range (this device supports up to {MAX_SEQUENCE} layers)"))
+                err(layer, Some("sequence"), format!("layer sequence {sequence} is out of range (this device supports up to {max_layers} layers)"))
             } else {
-                err(layer, Some("layers"), format!("the description lists {} layers, the device runs at most {MAX_SEQUENCE}", items.len()))
+                err(layer, Some("layers"), format!("the description lists {} layers, the device runs at most {max_layers}", items.len()))
             }
         })?;
         if slots[seq].is_some() {

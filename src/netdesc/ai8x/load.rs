@@ -104,12 +104,12 @@ pub fn load_max78000(req: &LoadRequest) -> Result<Built, LoadError> {
 
 /// Load an ai8x network description (and checkpoint, if given) into the IR, placed on `chip`.
 pub fn load_for(req: &LoadRequest, chip: ChipId) -> Result<Built, LoadError> {
-    build(req, &load_desc(req)?, chip)
+    build(req, &load_desc(req, chip)?, chip)
 }
 
-/// The description of `req`, with `--stop-after` and `--input-offset` applied.
-pub fn load_desc(req: &LoadRequest) -> Result<desc::NetworkDesc, LoadError> {
-    let mut d = desc::load(&req.network)?;
+/// The description of `req` for `chip`, with `--stop-after` and `--input-offset` applied.
+pub fn load_desc(req: &LoadRequest, chip: ChipId) -> Result<desc::NetworkDesc, LoadError> {
+    let mut d = desc::load_with_layers(&req.network, chip.chip().limits.max_layers)?;
     if let Some(n) = req.izer.stop_after {
         let Some(layer) = d.layers.get_mut(n) else {
             return Err(LoadError::StopAfter {

@@ -17,7 +17,10 @@ mod weights;
 
 use crate::device::ai8x::ChipId;
 pub use derive::{Built, InputSpec};
-pub use desc::{GLOBAL_KEYS, NetworkDesc, TRAINING_GLOBAL_KEYS, load, parse};
+pub use desc::{
+    GLOBAL_KEYS, NetworkDesc, TRAINING_GLOBAL_KEYS, load, load_with_layers, parse,
+    parse_with_layers,
+};
 pub use error::DescError;
 pub use layer::{LAYER_KEYS, TRAINING_LAYER_KEYS};
 pub use layer_desc::{DescBatchNorm, DescOp, DescQuant, LayerDesc};

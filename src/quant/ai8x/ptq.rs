@@ -86,7 +86,7 @@ pub fn quantize(req: &QuantizeRequest, chip: ChipId) -> Result<Quantized, Quanti
         network: req.network.clone(),
         ..Default::default()
     };
-    let d = desc::load_desc(&load)?;
+    let d = desc::load_desc(&load, chip)?;
     let mut graph: Graph = desc::build(&load, &d, chip)?.graph;
     params::load_state_dict(&mut graph, &req.params).map_err(|source| QuantizeError::Params {
         file: file.clone(),

@@ -81,12 +81,13 @@ impl Checker<'_> {
         let lim = self.limits;
         let (i, node) = (l.index, l.node);
         if let Some(p) = node.pool {
-            if p.dilation.iter().any(|&d| d != lim.max_pool_dilation) {
+            if p.dilation.iter().any(|&d| d == 0 || d > lim.max_pool_dilation) {
                 let [dh, dw] = p.dilation;
+                let max = lim.max_pool_dilation;
                 self.push(
                     i,
                     "pool_dilation",
-                    format!("pool dilation {dh}x{dw} is not supported (only 1)"),
+                    format!("pool dilation {dh}x{dw} is not supported (1 to {max})"),
                 );
             }
             let one_d = crate::ir::is_one_dimensional(node);
