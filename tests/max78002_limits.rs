@@ -50,7 +50,7 @@ fn deep_net(layers: usize) -> String {
              out_channels: 4\n    activate: ReLU\n    out_offset: 0x{offset:x}\n"
         ));
     }
-    let offset = if layers % 2 == 0 { 0 } else { 0x1000 };
+    let offset = if layers.is_multiple_of(2) { 0 } else { 0x1000 };
     s.push_str(&format!(
         "  - processors: 0xf\n    op: mlp\n    flatten: true\n    out_channels: 3\n    \
          out_offset: 0x{offset:x}\n"
