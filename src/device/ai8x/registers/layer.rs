@@ -164,7 +164,8 @@ impl LayerQuadrant<'_> {
                 let encode = |n: usize, next: usize, pad: usize| {
                     let mut v = (n as u32) | (next as u32) << stop.diff_offset;
                     if pad > 0 {
-                        v |= 1 << stop.pad_enable_bit | ((pad - 1) as u32) << layout.pad_count_offset;
+                        v |= 1 << stop.pad_enable_bit
+                            | ((pad - 1) as u32) << layout.pad_count_offset;
                     }
                     v
                 };
@@ -366,7 +367,10 @@ impl LayerQuadrant<'_> {
                 regs.push((LayerReg::MaskCount, kl + koffs));
                 regs.push((LayerReg::MaskOffset, koffs));
             } else {
-                regs.push((LayerReg::Mcnt, koffs << layout.mask_start_offset | (kl + koffs)));
+                regs.push((
+                    LayerReg::Mcnt,
+                    koffs << layout.mask_start_offset | (kl + koffs),
+                ));
             }
             9 * offs % k
         } else {

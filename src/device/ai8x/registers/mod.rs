@@ -196,7 +196,10 @@ impl Default for RegisterOptions {
 pub enum InitStep {
     Write(RegWrite),
     /// Spin until the bits `mask` of the register at `addr` are all set.
-    WaitUntilSet { addr: u32, mask: u32 },
+    WaitUntilSet {
+        addr: u32,
+        mask: u32,
+    },
     /// A blank line between groups of writes.
     Break,
 }
