@@ -58,7 +58,7 @@ fn check(network: &str) {
     compare(
         network,
         "cnn_init",
-        &ours(&program.init),
+        &ours(&program.init_writes()),
         &golden_writes(&golden, "cnn_init"),
     );
     let mut configure: Vec<RegWrite> = program

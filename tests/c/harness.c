@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 int harness_recording;
@@ -64,7 +65,7 @@ void harness_map_accelerator(void)
   got = mmap(want, len, PROT_READ | PROT_WRITE,
              MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
   if (got == MAP_FAILED)
-    die("harness: cannot map the accelerator window 0x50000000..0x51200000 "
+    die("harness: cannot map the accelerator window at 0x50000000 "
         "(mmap MAP_FIXED_NOREPLACE failed: the range is in use or mmap_min_addr forbids it)\n", 98);
   if (got != want)
     die("harness: the kernel placed the accelerator window elsewhere "
@@ -82,6 +83,37 @@ void harness_set_timeout(unsigned seconds)
 {
   signal(SIGALRM, on_timeout);
   alarm(seconds);
+}
+
+/* The SRAM test register of each quadrant (word 3 of its control block): a clear command
+ * (bit 7) reports done (bit 25). */
+#define SELF_TEST_CLEAR (1UL << 7)
+#define SELF_TEST_DONE (1UL << 25)
+
+static void on_self_test_tick(int sig)
+{
+  (void) sig;
+  for (unsigned long q = 0; q < HARNESS_QUADRANTS; q++) {
+    volatile uint32_t *test =
+        (volatile uint32_t *) (HARNESS_CTL_BASE + q * HARNESS_QUADRANT_STRIDE + 0xc);
+    if ((*test & SELF_TEST_CLEAR) != 0)
+      *test |= SELF_TEST_DONE;
+  }
+}
+
+void harness_emulate_self_test(int on)
+{
+  struct itimerval tick;
+
+  memset(&tick, 0, sizeof(tick));
+  if (on) {
+    signal(SIGVTALRM, on_self_test_tick);
+    tick.it_interval.tv_usec = 1000;
+    tick.it_value.tv_usec = 1000;
+  }
+  setitimer(ITIMER_VIRTUAL, &tick, NULL);
+  if (!on)
+    signal(SIGVTALRM, SIG_DFL);
 }
 
 /* Default: nothing to wake up for (the calls harness overrides this). */

@@ -108,7 +108,9 @@ int main(int argc, char **argv)
   harness_map_accelerator();
   harness_set_timeout(60);
 
+  harness_emulate_self_test(1);
   cnn_init();
+  harness_emulate_self_test(0);
   cnn_configure();
   if (log_writes)
     watch_writes(1);

@@ -1,4 +1,5 @@
-//! Host-compiled equivalence harness for generated MAX78000 C projects (test support).
+//! Host-compiled equivalence harness for generated ai8x C projects (test support; the
+//! MAX78000 window by default, the MAX78002's through [`HarnessChip`]).
 //!
 //! Owns the Rust side of `tests/c/`: it compiles a project's C files with the system `gcc`
 //! against the SDK stand-in in `tests/c/sdk_stub/`, runs the result and parses what it prints.
@@ -26,6 +27,25 @@ use std::sync::OnceLock;
 
 /// Accelerator address → 32-bit value, non-zero words only.
 pub type RegisterImage = BTreeMap<u32, u32>;
+
+/// Which chip's address window the register harness maps (and names addresses by).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HarnessChip {
+    /// `0x5000_0000..0x5120_0000`.
+    #[default]
+    Max78000,
+    /// `0x5000_0000..0x5500_0000` (built with `-DHARNESS_MAX78002`).
+    Max78002,
+}
+
+impl HarnessChip {
+    fn defines(self) -> &'static [&'static str] {
+        match self {
+            HarnessChip::Max78000 => &[],
+            HarnessChip::Max78002 => &["-DHARNESS_MAX78002"],
+        }
+    }
+}
 
 /// `tests/c`, the harness's C sources.
 fn harness_dir() -> PathBuf {
@@ -122,21 +142,31 @@ pub struct RegisterRun {
 /// cnn_load_weights(); cnn_load_bias(); cnn_start();` (built with `weights.h` and `cnn.h`
 /// from the same folder).
 pub fn register_image(project_dir: &Path) -> Result<RegisterImage, String> {
-    Ok(run_registers(project_dir, false)?.image)
+    Ok(run_registers(project_dir, false, HarnessChip::Max78000)?.image)
 }
 
 /// [`register_image`] together with the ordered stores of `cnn_load_weights()` (slower: each
 /// store is trapped, about 40 µs each, ~3 s for cifar-10's 76,000).
 pub fn register_run(project_dir: &Path) -> Result<RegisterRun, String> {
-    run_registers(project_dir, true)
+    run_registers(project_dir, true, HarnessChip::Max78000)
 }
 
-fn run_registers(project_dir: &Path, log_writes: bool) -> Result<RegisterRun, String> {
+/// [`register_run`] with `chip`'s address window.
+pub fn register_run_on(project_dir: &Path, chip: HarnessChip) -> Result<RegisterRun, String> {
+    run_registers(project_dir, true, chip)
+}
+
+fn run_registers(
+    project_dir: &Path,
+    log_writes: bool,
+    chip: HarnessChip,
+) -> Result<RegisterRun, String> {
     let cnn_c = required_file(project_dir, "cnn.c")?;
     let c = harness_dir();
     let tmp = tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?;
     let exe = tmp.path().join("registers");
     let mut args: Vec<std::ffi::OsString> = CFLAGS.iter().map(Into::into).collect();
+    args.extend(chip.defines().iter().map(Into::into));
     args.push("-I".into());
     args.push(c.join("sdk_stub").into());
     args.push("-I".into());
@@ -291,6 +321,84 @@ const LAYER_REGS: [&str; 21] = [
     "LCTL2",
 ];
 
+/// MAX78002 per-layer register names by index `R` (address `Q(g) + 0x10_0000 + 4·R +
+/// 0x100·L`).
+const LAYER_REGS_78002: [&str; 20] = [
+    "NXTLYR",
+    "RCNT",
+    "CCNT",
+    "ONED",
+    "PRCNT",
+    "PCCNT",
+    "STRIDE",
+    "WPTR_BASE",
+    "WPTR_TOFFS",
+    "WPTR_MOFFS",
+    "WPTR_CHOFFS",
+    "RPTR_BASE",
+    "LCTL",
+    "LCTL2",
+    "MCNT1",
+    "MCNT2",
+    "OCHAN",
+    "TPTR",
+    "ENA",
+    "POST",
+];
+
+/// A readable name for an accelerator address on `chip`.
+pub fn describe_address_on(chip: HarnessChip, addr: u32) -> String {
+    match chip {
+        HarnessChip::Max78000 => describe_address(addr),
+        HarnessChip::Max78002 => describe_address_78002(addr),
+    }
+}
+
+/// A readable name for an accelerator address (MAX78002 map: quadrant `q` at
+/// `0x5100_0000 + q·0x100_0000`).
+fn describe_address_78002(addr: u32) -> String {
+    let Some(rel) = addr.checked_sub(0x5000_0000) else {
+        return "outside the accelerator".into();
+    };
+    if rel < 0x100_0000 {
+        return match rel {
+            0x0 => "FIFO_CTL".into(),
+            0x4 => "FIFO_STAT".into(),
+            0x8..=0x14 => format!("FIFO {} data", (rel - 8) / 4),
+            0x1000 => "AON_CTL".into(),
+            _ => "global register".into(),
+        };
+    }
+    let (q, off) = (rel / 0x100_0000 - 1, rel % 0x100_0000);
+    match off {
+        0x0 => format!("quadrant {q} CTL"),
+        0x4 => format!("quadrant {q} SRAM"),
+        0x8 => format!("quadrant {q} LCNT_MAX"),
+        0xc => format!("quadrant {q} SRAM_TEST"),
+        0x10_8060 => format!("quadrant {q} IFRM"),
+        0x11_0000 => format!("quadrant {q} MLAT"),
+        0x10_0000..0x10_8000 => {
+            let (l, r) = ((off - 0x10_0000) / 0x100, (off - 0x10_0000) % 0x100 / 4);
+            match LAYER_REGS_78002.get(r as usize) {
+                Some(name) => format!("quadrant {q} layer {l} {name}"),
+                None => format!("quadrant {q} layer {l} register {r}"),
+            }
+        }
+        0x10_8000..0x10_8060 => {
+            let (r, l) = ((off - 0x10_8000) / 0x20, (off - 0x10_8000) % 0x20 / 4);
+            let name = ["STREAM1", "STREAM2", "FMAX"][r as usize];
+            format!("quadrant {q} layer {l} {name}")
+        }
+        0x18_0000..0x20_0000 => format!("quadrant {q} bias memory +0x{:04x}", off - 0x18_0000),
+        0x20_0000..0x40_0000 => format!("quadrant {q} TRAM +0x{:06x}", off - 0x20_0000),
+        0x40_0000..0x80_0000 => {
+            format!("quadrant {q} kernel memory +0x{:06x}", off - 0x40_0000)
+        }
+        0x80_0000.. => format!("quadrant {q} data memory +0x{:06x}", off - 0x80_0000),
+        _ => format!("quadrant {q} register +0x{off:06x}"),
+    }
+}
+
 /// A readable name for an accelerator address (MAX78000 map).
 pub fn describe_address(addr: u32) -> String {
     let Some(rel) = addr.checked_sub(0x5000_0000) else {
@@ -334,6 +442,15 @@ pub fn describe_address(addr: u32) -> String {
 /// `Ok` when both images hold the same words; otherwise the number of differing words and the
 /// first few, each as address (named), expected value and actual value (absent = 0).
 pub fn compare_images(expected: &RegisterImage, actual: &RegisterImage) -> Result<(), String> {
+    compare_images_on(HarnessChip::Max78000, expected, actual)
+}
+
+/// [`compare_images`] naming addresses on `chip`.
+pub fn compare_images_on(
+    chip: HarnessChip,
+    expected: &RegisterImage,
+    actual: &RegisterImage,
+) -> Result<(), String> {
     let mut diffs = Vec::new();
     let addrs: std::collections::BTreeSet<u32> =
         expected.keys().chain(actual.keys()).copied().collect();
@@ -361,7 +478,7 @@ pub fn compare_images(expected: &RegisterImage, actual: &RegisterImage) -> Resul
     for &(addr, e, a) in diffs.iter().take(SHOWN) {
         msg += &format!(
             "  0x{addr:08x} ({}): expected 0x{e:08x}, got 0x{a:08x}\n",
-            describe_address(addr)
+            describe_address_on(chip, addr)
         );
     }
     Err(msg)
@@ -370,6 +487,15 @@ pub fn compare_images(expected: &RegisterImage, actual: &RegisterImage) -> Resul
 /// `Ok` when both `cnn_load_weights()` store logs are equal; otherwise the first differing
 /// store, named.
 pub fn compare_writes(expected: &[(u32, u32)], actual: &[(u32, u32)]) -> Result<(), String> {
+    compare_writes_on(HarnessChip::Max78000, expected, actual)
+}
+
+/// [`compare_writes`] naming addresses on `chip`.
+pub fn compare_writes_on(
+    chip: HarnessChip,
+    expected: &[(u32, u32)],
+    actual: &[(u32, u32)],
+) -> Result<(), String> {
     let first = expected
         .iter()
         .zip(actual)
@@ -380,7 +506,10 @@ pub fn compare_writes(expected: &[(u32, u32)], actual: &[(u32, u32)]) -> Result<
     }
     let show = |w: Option<&(u32, u32)>| match w {
         Some(&(addr, value)) => {
-            format!("0x{value:08x} at 0x{addr:08x} ({})", describe_address(addr))
+            format!(
+                "0x{value:08x} at 0x{addr:08x} ({})",
+                describe_address_on(chip, addr)
+            )
         }
         None => "<no store>".into(),
     };
@@ -396,9 +525,18 @@ pub fn compare_writes(expected: &[(u32, u32)], actual: &[(u32, u32)]) -> Result<
 
 /// [`compare_images`] and [`compare_writes`] together (both reports when both differ).
 pub fn compare_runs(expected: &RegisterRun, actual: &RegisterRun) -> Result<(), String> {
+    compare_runs_on(HarnessChip::Max78000, expected, actual)
+}
+
+/// [`compare_runs`] naming addresses on `chip`.
+pub fn compare_runs_on(
+    chip: HarnessChip,
+    expected: &RegisterRun,
+    actual: &RegisterRun,
+) -> Result<(), String> {
     let errors: Vec<String> = [
-        compare_images(&expected.image, &actual.image),
-        compare_writes(&expected.weight_writes, &actual.weight_writes),
+        compare_images_on(chip, &expected.image, &actual.image),
+        compare_writes_on(chip, &expected.weight_writes, &actual.weight_writes),
     ]
     .into_iter()
     .filter_map(Result::err)

@@ -7,12 +7,25 @@ pub mod data;
 pub mod tiny;
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-/// The ai8x reference folder, or `None` when `../shared` is absent. The skip message goes
-/// straight to the process's stderr, past the test harness's output capture, so it is seen.
+/// The ai8x (MAX78000) reference folder, or `None` when `../shared` is absent. The skip
+/// message goes straight to the process's stderr, past the test harness's output capture, so
+/// it is seen.
 pub fn reference_dir() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/ai8x");
+    family_reference_dir("ai8x")
+}
+
+/// The MAX78002 (izer "ai87") reference folder, or `None` (said loudly) when absent.
+pub fn reference_dir_ai87() -> Option<PathBuf> {
+    family_reference_dir("ai87")
+}
+
+/// `../shared/reference/<family>`, or `None` (said loudly) when absent.
+fn family_reference_dir(family: &str) -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/reference")
+        .join(family);
     if dir.is_dir() {
         return Some(dir);
     }
@@ -93,6 +106,46 @@ pub fn load_reference(
     let input =
         qtool::device::ai8x::sim::input_tensor(&qtool::io::npy::read_i64(sample).unwrap()).unwrap();
     (built, input)
+}
+
+/// izer's command line `cmd` (a golden `CMD.txt`'s first line) as `qtool` arguments: paths
+/// mapped into the reference folder `net_dir`, the output under `out`, `--sample-input` added
+/// (the `.npy` in `net_dir`) where izer used its default.
+pub fn izer_command_args(cmd: &str, net_dir: &Path, out: &Path) -> Vec<String> {
+    let words: Vec<&str> = cmd.split_whitespace().collect();
+    assert_eq!(words[0], "ai8xize.py");
+    let local = |w: &str| {
+        let name = Path::new(w).file_name().unwrap();
+        net_dir.join(name).display().to_string()
+    };
+    let mut args = vec!["convert".to_string(), "-q".to_string()];
+    let mut i = 1;
+    let mut sample = false;
+    while i < words.len() {
+        let w = words[i];
+        match w {
+            "--checkpoint-file" | "--config-file" | "--sample-input" => {
+                sample |= w == "--sample-input";
+                args.extend([w.to_string(), local(words[i + 1])]);
+                i += 1;
+            }
+            "--test-dir" => {
+                args.extend([w.to_string(), out.display().to_string()]);
+                i += 1;
+            }
+            _ => args.push(w.to_string()),
+        }
+        i += 1;
+    }
+    if !sample {
+        let npy = std::fs::read_dir(net_dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|e| e == "npy"))
+            .unwrap();
+        args.extend(["--sample-input".to_string(), npy.display().to_string()]);
+    }
+    args
 }
 
 /// stdout of a successful command parsed as JSON (panics with stderr otherwise).

@@ -7,6 +7,7 @@
 //! graphs (the checks do) nor format anything.
 
 use super::limits::Limits;
+use super::registers::LayerReg;
 
 /// Which chip of the family a graph was placed for (kept in the graph's annex).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
@@ -63,6 +64,9 @@ pub struct MemoryMap {
     pub fast_fifo_base: u32,
     /// Always-on domain control register.
     pub aon_control: u32,
+    /// Word index of the mlator data register from a quadrant's control base (izer
+    /// `REG_MLAT`).
+    pub mlator_register: u32,
 }
 
 /// What a chip can do beyond the family's common core (izer's `SUPPORT_*`, `REQUIRE_*` and
@@ -120,6 +124,165 @@ pub struct Clocks {
     pub pll_mhz: u32,
 }
 
+/// Where a per-layer register lives: register number `n` of the layer-register block, or of
+/// the streaming block that some chips keep apart (see [`MemoryMap::stream_register_offset`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegSlot {
+    Layer(u32),
+    Stream(u32),
+}
+
+/// How the counts of the row and column registers are encoded on chips that program the stop
+/// position and the distance to the next start (izer `CNT_DIFF_OFFS`, `PAD_ENA_OFFS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CountStop {
+    /// Offset of the bytes from the stop position to the next start.
+    pub diff_offset: u32,
+    /// The bit that enables padding (the pad field then holds `pad − 1`).
+    pub pad_enable_bit: u32,
+}
+
+/// The per-layer register numbering of a chip and the bit layout of its fields (izer's
+/// `LREG_*` numbers and `*_OFFS` / `MAX_*_BITS` constants). A register a chip lacks has no
+/// slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RegisterLayout {
+    /// Each register the chip has and where it is.
+    pub slots: &'static [(LayerReg, RegSlot)],
+    /// Offset of the pad amount in the row and column registers (izer `PAD_CNT_OFFS`).
+    pub pad_count_offset: u32,
+    /// `Some` where the counts hold stop position and next-start distance; `None` where they
+    /// hold `n − 1 + 2·pad` (MAX78000).
+    pub count_stop: Option<CountStop>,
+    /// Width of a row or column count (izer `MAX_CNT_BITS`).
+    pub count_bits: u32,
+    /// Offset of `pool dilation − 1` in the pooling count registers (izer `CNT_INC_OFFS`).
+    pub pool_dilation_offset: Option<u32>,
+    /// Offset of the multi-pass input stride in the stride register (izer `MP_STRIDE_OFFS`).
+    pub multipass_stride_offset: Option<u32>,
+    /// Offsets of `kernel rows − 1` and `kernel columns − 1` in the layer control register
+    /// (izer `RPRIME_MAX_OFFS`, `CPRIME_MAX_OFFS`).
+    pub kernel_size_offsets: Option<(u32, u32)>,
+    /// Offset of the output span in layer control 2 (izer `XPCH_MAX_OFFS`).
+    pub output_span_offset: u32,
+    /// Width of the write-pointer increment in layer control 2 (izer `MAX_WPTRINC_BITS`).
+    pub write_skip_bits: u32,
+    /// Offset of the data-memory instance in a write pointer (izer `WRITE_PTR_SHIFT`).
+    pub write_ptr_shift: u32,
+    /// Address space of one data-memory instance in 32-bit words, empty space included (izer
+    /// `INSTANCE_SIZE`): the write-pointer step between the instances of one group.
+    pub instance_words: u32,
+    /// Width of a read or write pointer (izer `MAX_PTR_BITS`).
+    pub pointer_bits: u32,
+    /// Offset of the kernel start in the combined mask register (izer `MCNT_SAD_OFFS`).
+    pub mask_start_offset: u32,
+    /// Bit of the control register that turns the CNN pipeline off (izer
+    /// `CTL_PIPELINE_OFFS`); `None` without a pipeline.
+    pub pipeline_off_bit: Option<u32>,
+}
+
+impl RegisterLayout {
+    /// Where register `reg` is, or `None` when the chip has no such register.
+    pub fn slot(&self, reg: LayerReg) -> Option<RegSlot> {
+        self.slots.iter().find(|(r, _)| *r == reg).map(|(_, s)| *s)
+    }
+
+    /// Whether the chip has register `reg`.
+    pub fn has(&self, reg: LayerReg) -> bool {
+        self.slot(reg).is_some()
+    }
+}
+
+/// MAX78000 per-layer registers (izer DevAI85 `LREG_*`).
+const MAX78000_SLOTS: &[(LayerReg, RegSlot)] = &[
+    (LayerReg::Rcnt, RegSlot::Layer(0)),
+    (LayerReg::Ccnt, RegSlot::Layer(1)),
+    (LayerReg::Oned, RegSlot::Layer(2)),
+    (LayerReg::Prcnt, RegSlot::Layer(3)),
+    (LayerReg::Pccnt, RegSlot::Layer(4)),
+    (LayerReg::Stride, RegSlot::Layer(5)),
+    (LayerReg::WptrBase, RegSlot::Layer(6)),
+    (LayerReg::WptrToffs, RegSlot::Layer(7)),
+    (LayerReg::WptrMoffs, RegSlot::Layer(8)),
+    (LayerReg::WptrChoffs, RegSlot::Layer(9)),
+    (LayerReg::RptrBase, RegSlot::Layer(10)),
+    (LayerReg::Lctl, RegSlot::Layer(11)),
+    (LayerReg::Mcnt, RegSlot::Layer(12)),
+    (LayerReg::Tptr, RegSlot::Layer(13)),
+    (LayerReg::Ena, RegSlot::Layer(14)),
+    (LayerReg::Post, RegSlot::Layer(15)),
+    (LayerReg::Stream1, RegSlot::Layer(16)),
+    (LayerReg::Stream2, RegSlot::Layer(17)),
+    (LayerReg::Fmax, RegSlot::Layer(18)),
+    (LayerReg::Lctl2, RegSlot::Layer(20)),
+];
+
+/// MAX78002 per-layer registers (izer DevAI87 `LREG_*`; the streaming registers apart).
+const MAX78002_SLOTS: &[(LayerReg, RegSlot)] = &[
+    (LayerReg::NextLayer, RegSlot::Layer(0)),
+    (LayerReg::Rcnt, RegSlot::Layer(1)),
+    (LayerReg::Ccnt, RegSlot::Layer(2)),
+    (LayerReg::Oned, RegSlot::Layer(3)),
+    (LayerReg::Prcnt, RegSlot::Layer(4)),
+    (LayerReg::Pccnt, RegSlot::Layer(5)),
+    (LayerReg::Stride, RegSlot::Layer(6)),
+    (LayerReg::WptrBase, RegSlot::Layer(7)),
+    (LayerReg::WptrToffs, RegSlot::Layer(8)),
+    (LayerReg::WptrMoffs, RegSlot::Layer(9)),
+    (LayerReg::WptrChoffs, RegSlot::Layer(10)),
+    (LayerReg::RptrBase, RegSlot::Layer(11)),
+    (LayerReg::Lctl, RegSlot::Layer(12)),
+    (LayerReg::Lctl2, RegSlot::Layer(13)),
+    (LayerReg::MaskCount, RegSlot::Layer(14)),
+    (LayerReg::MaskOffset, RegSlot::Layer(15)),
+    (LayerReg::OutputChannels, RegSlot::Layer(16)),
+    (LayerReg::Tptr, RegSlot::Layer(17)),
+    (LayerReg::Ena, RegSlot::Layer(18)),
+    (LayerReg::Post, RegSlot::Layer(19)),
+    (LayerReg::Stream1, RegSlot::Stream(0)),
+    (LayerReg::Stream2, RegSlot::Stream(1)),
+    (LayerReg::Fmax, RegSlot::Stream(2)),
+];
+
+/// The MAX78000's register layout.
+pub const MAX78000_REGISTERS: RegisterLayout = RegisterLayout {
+    slots: MAX78000_SLOTS,
+    pad_count_offset: 16,
+    count_stop: None,
+    count_bits: 10,
+    pool_dilation_offset: None,
+    multipass_stride_offset: None,
+    kernel_size_offsets: None,
+    output_span_offset: 8,
+    write_skip_bits: 4,
+    write_ptr_shift: 13,
+    instance_words: 2048,
+    pointer_bits: 17,
+    mask_start_offset: 16,
+    pipeline_off_bit: None,
+};
+
+/// The MAX78002's register layout.
+pub const MAX78002_REGISTERS: RegisterLayout = RegisterLayout {
+    slots: MAX78002_SLOTS,
+    pad_count_offset: 13,
+    count_stop: Some(CountStop {
+        diff_offset: 16,
+        pad_enable_bit: 15,
+    }),
+    count_bits: 11,
+    pool_dilation_offset: Some(4),
+    multipass_stride_offset: Some(4),
+    kernel_size_offsets: Some((22, 18)),
+    output_span_offset: 12,
+    write_skip_bits: 8,
+    write_ptr_shift: 15,
+    instance_words: 8192,
+    pointer_bits: 21,
+    mask_start_offset: 16,
+    pipeline_off_bit: Some(5),
+};
+
 /// One chip of the family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Chip {
@@ -132,8 +295,12 @@ pub struct Chip {
     pub izer_code: u32,
     pub limits: Limits,
     pub map: MemoryMap,
+    /// Where the per-layer registers are and how their fields are laid out.
+    pub registers: RegisterLayout,
     pub features: Features,
     pub clocks: Clocks,
+    /// Milliseconds `cnn_enable()` waits for the power switches (izer `DEFAULT_SWITCH_DELAY`).
+    pub power_switch_delay_ms: u32,
     /// Largest layer the network may start at (0: always layer 0).
     pub max_start_layer: usize,
     /// Kernel-memory columns of the large instances (processors 0, 16, 32, 48) and of the
@@ -172,7 +339,9 @@ pub const MAX78000: Chip = Chip {
         fifo_control: 0x5000_0000,
         fast_fifo_base: 0x400c_0400,
         aon_control: 0x5000_1000,
+        mlator_register: 1024,
     },
+    registers: MAX78000_REGISTERS,
     features: Features {
         depthwise: false,
         binary_weights: false,
@@ -200,6 +369,7 @@ pub const MAX78000: Chip = Chip {
         apb_mhz: 50,
         pll_mhz: 0,
     },
+    power_switch_delay_ms: 0,
     max_start_layer: 0,
     kernel_words_large: 768,
     kernel_column_space: 1024,
@@ -232,7 +402,9 @@ pub const MAX78002: Chip = Chip {
         fifo_control: 0x5000_0000,
         fast_fifo_base: 0x400c_0400,
         aon_control: 0x5000_1000,
+        mlator_register: 0x4_4000,
     },
+    registers: MAX78002_REGISTERS,
     features: Features {
         depthwise: true,
         binary_weights: true,
@@ -260,6 +432,7 @@ pub const MAX78002: Chip = Chip {
         apb_mhz: 60,
         pll_mhz: 200,
     },
+    power_switch_delay_ms: 10,
     max_start_layer: 127,
     kernel_words_large: 5120,
     kernel_column_space: 8192,

@@ -24,7 +24,10 @@ pub mod training;
 mod widths;
 
 pub use check::{check_graph, violations, violations_with};
-pub use chip::{Chip, ChipId, Clocks, Features, MAX78000, MAX78002, MemoryMap};
+pub use chip::{
+    Chip, ChipId, Clocks, CountStop, Features, MAX78000, MAX78000_REGISTERS, MAX78002,
+    MAX78002_REGISTERS, MemoryMap, RegSlot, RegisterLayout,
+};
 pub use inspect::{InspectReport, inspect_ai8x, render_text};
 pub use kat::{
     CheckWord, KatError, KatMismatch, KatOptions, OutputLayout, Quad, Run, RunHeader, c_define,
@@ -42,8 +45,8 @@ pub use placement::{
     chip_of,
 };
 pub use registers::{
-    CtlReg, LayerBlock, LayerReg, RegWrite, RegisterOptions, RegisterProgram, Target,
-    register_program,
+    CtlReg, InitStep, LayerBlock, LayerReg, RegWrite, RegisterOptions, RegisterProgram, SelfTest,
+    Target, register_program,
 };
 pub use resources::{
     BiasMap, LayerResources, Totals, allocate_bias, bias_image, data_bytes, graph_resources,

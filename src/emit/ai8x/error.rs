@@ -1,4 +1,4 @@
-//! Why a MAX78000 project file cannot be written: one error type for every emitter.
+//! Why an ai8x project file cannot be written: one error type for every emitter.
 
 use crate::device::ai8x::{KatError, LimitError};
 use crate::ir::NodeId;
@@ -37,6 +37,11 @@ pub enum EmitError {
 
     #[error("the graph has no layers")]
     NoLayers,
+    #[error("the {chip} has no \"{register}\" register")]
+    MissingRegister {
+        chip: &'static str,
+        register: &'static str,
+    },
     #[error("layer {layer}: not placed on an ai8x chip")]
     NotPlaced { layer: usize },
     #[error(

@@ -16,8 +16,8 @@
 
 use super::{EmitError, ProjectOptions};
 use crate::device::ai8x::{
-    Chip, KatError, OutputLayout, OutputWidth, Quad, chip_of, control_register, instance_offset,
-    layer_register,
+    Chip, KatError, LayerReg, OutputLayout, OutputWidth, Quad, chip_of, control_register,
+    instance_offset,
 };
 use crate::device::ai8x::{NetworkPlacement, Placement};
 use crate::ir::Graph;
@@ -29,12 +29,11 @@ const WIDE_CHUNK: i64 = 8;
 const NARROW_CHUNK: i64 = 1;
 /// Statements per `for` body of mlator reads (izer `--unroll-mlator`).
 const MLATOR_CHUNK: usize = 8;
-/// Index of the mlator data register among a quadrant's control registers (izer `REG_MLAT`).
-const MLATOR_REGISTER: u32 = 1024;
 /// Per-layer registers the mlator set-up writes (layer 0's copy): the write pointer base and
-/// the second layer control register (izer `LREG_WPTR_BASE`, `LREG_LCTL2`).
-const WRITE_POINTER_BASE: u32 = 6;
-const LAYER_CONTROL_2: u32 = 20;
+/// the second layer control register; the mlator data register is the chip's
+/// (`MemoryMap::mlator_register`).
+const WRITE_POINTER_BASE: LayerReg = LayerReg::WptrBase;
+const LAYER_CONTROL_2: LayerReg = LayerReg::Lctl2;
 /// `CTL` values around mlator reads: bit 3 alone turns it off; bit 16 loads the write pointer
 /// and bits 17–18 pick the byte lane (izer's `READY_SEL` is 0 on the MAX78000).
 const MLATOR_OFF: u32 = 1 << 3;
@@ -163,6 +162,14 @@ fn source(chip: &Chip, o: &Unloaded, quad: &Quad, pixel: usize) -> Result<i64, E
     })
 }
 
+/// Address of layer 0's register `reg` in quadrant `q`.
+fn register(chip: &Chip, q: u32, reg: LayerReg) -> Result<u32, EmitError> {
+    reg.address(chip, q, 0).ok_or(EmitError::MissingRegister {
+        chip: chip.part,
+        register: reg.label(),
+    })
+}
+
 /// Positions of the quad's enabled processors.
 fn lanes(quad: &Quad) -> impl Iterator<Item = i64> + '_ {
     (0..8).filter(move |j| quad.lanes >> j & 1 == 1)
@@ -279,7 +286,7 @@ impl Writer {
                         "  ctrl = (volatile uint32_t *) 0x{:08x};\n  \
                          mlat = (volatile uint32_t *) 0x{:08x};\n",
                         control_register(chip, q, 0),
-                        control_register(chip, q, MLATOR_REGISTER)
+                        control_register(chip, q, chip.map.mlator_register)
                     );
                 }
             }
@@ -321,8 +328,8 @@ impl Writer {
                              // Set pointer increment\n  \
                              *ctrl = 0x{:08x}; // Enable mlator, byte {lane}\n  \
                              asm volatile (\"\" : \"=m\" (*mlat) : \"r\" (*mlat)); // Prime\n",
-                            layer_register(chip, q, WRITE_POINTER_BASE, 0),
-                            layer_register(chip, q, LAYER_CONTROL_2, 0),
+                            register(chip, q, WRITE_POINTER_BASE)?,
+                            register(chip, q, LAYER_CONTROL_2)?,
                             quad.pass,
                             MLATOR_ON | (lane as u32) << 17
                         );

@@ -154,7 +154,10 @@ impl<'a> HwLayer<'a> {
             tram,
             in_exp,
             out_exp,
-            emulate_eltwise: operands > 1 && in_exp > 1 && operands * in_exp != operands + in_exp,
+            emulate_eltwise: chip.features.emulate_eltwise_multipass
+                && operands > 1
+                && in_exp > 1
+                && operands * in_exp != operands + in_exp,
         })
     }
 

@@ -1,7 +1,9 @@
 //! The per-layer registers of one layer in one quadrant (spec `cnn-c.md` §6): counts,
-//! pointers, layer control, mask and TRAM bounds, post-processing and enables.
+//! pointers, layer control, mask and TRAM bounds, output channels, post-processing and
+//! enables.
 //!
-//! Owns the bit layout of those registers. Must not decide allocation (it reads the kernel
+//! Owns the values of those registers; field offsets and widths are the chip's
+//! [`RegisterLayout`](crate::device::ai8x::chip::RegisterLayout). Must not decide allocation (it reads the kernel
 //! and bias maps) nor the streaming registers (`stream.rs`).
 
 use super::hw::{HwLayer, HwOp};
@@ -68,8 +70,9 @@ fn eltwise_fn(op: EltwiseOp) -> u32 {
     }
 }
 
-fn row_count(input: usize, pad: usize) -> u32 {
-    ((pad << 16) + input - 1 + 2 * pad) as u32
+/// A row or column count holding `n − 1 + 2·pad` and the pad amount (MAX78000).
+fn row_count(input: usize, pad: usize, pad_offset: u32) -> u32 {
+    ((pad << pad_offset) + input - 1 + 2 * pad) as u32
 }
 
 /// Register values of layer `ll` in quadrant `g`, in izer's write order (zeros included).
@@ -86,13 +89,20 @@ pub fn layer_registers(
         hl,
         local: local_source(net, hl),
     };
-    let mut regs = Vec::with_capacity(20);
-    regs.extend(r.counts());
-    regs.extend(r.pointers());
+    let layout = &net.chip.registers;
+    let mut regs = Vec::with_capacity(21);
+    if layout.has(LayerReg::NextLayer) {
+        // Layers run in order: no link to another layer, no stop bit.
+        regs.push((LayerReg::NextLayer, 0));
+    }
+    regs.extend(r.counts()?);
+    regs.extend(r.pointers()?);
     regs.push((LayerReg::Lctl, r.lctl()));
     regs.push((LayerReg::Lctl2, r.lctl2()?));
-    let (mcnt, oned_sad) = r.mask_count();
-    regs.push((LayerReg::Mcnt, mcnt));
+    let oned_sad = r.masks(&mut regs);
+    if layout.has(LayerReg::OutputChannels) {
+        regs.push((LayerReg::OutputChannels, r.output_channels()));
+    }
     regs.push((LayerReg::Oned, r.oned(oned_sad)));
     regs.push((LayerReg::Tptr, r.tptr()));
     regs.push((LayerReg::Post, r.post()));
@@ -120,8 +130,9 @@ impl LayerQuadrant<'_> {
     }
 
     /// Row and column counts, pooling counts and stride.
-    fn counts(&self) -> [(LayerReg, u32); 5] {
+    fn counts(&self) -> Result<[(LayerReg, u32); 5], LimitError> {
         let hl = self.hl;
+        let layout = &self.net.chip.registers;
         let (rows, cols) = if hl.node.flatten {
             (hl.pool[0], hl.pool[1])
         } else if hl.op == HwOp::ConvTranspose2d {
@@ -131,32 +142,85 @@ impl LayerQuadrant<'_> {
         } else {
             (hl.input[0], hl.input[1])
         };
-        let stride = if hl.op == HwOp::ConvTranspose2d {
+        let (rcnt, ccnt) = match layout.count_stop {
+            None => (
+                row_count(rows, hl.pad[0], layout.pad_count_offset),
+                row_count(cols, hl.pad[1], layout.pad_count_offset),
+            ),
+            Some(stop) => {
+                // The pooling windows that fit: the stop position and the distance from the
+                // last window's end to the next start.
+                let rest = |n: usize, axis: usize| -> usize {
+                    let (p, d, s) = (hl.pool[axis], hl.pool_dilation[axis], hl.pool_stride[axis]);
+                    let span = (n as i64 - p as i64 - d as i64 + 1).div_euclid(s as i64);
+                    (n as i64 - span * s as i64).max(0) as usize
+                };
+                let col_rest = rest(cols, 1);
+                let row_rest = if hl.op == HwOp::Conv1d { 1 } else { col_rest };
+                let row_next = (row_rest + (hl.pool_stride[0] - 1) * cols)
+                    * (hl.place.read_gap as usize + 1)
+                    * hl.operands
+                    * hl.in_exp;
+                let encode = |n: usize, next: usize, pad: usize| {
+                    let mut v = (n as u32) | (next as u32) << stop.diff_offset;
+                    if pad > 0 {
+                        v |= 1 << stop.pad_enable_bit
+                            | ((pad - 1) as u32) << layout.pad_count_offset;
+                    }
+                    v
+                };
+                (
+                    encode(rows.saturating_sub(rest(rows, 0)), row_next, hl.pad[0]),
+                    encode(cols.saturating_sub(col_rest), col_rest, hl.pad[1]),
+                )
+            }
+        };
+        for (v, what) in [(rcnt, "rows"), (ccnt, "columns")] {
+            let count = v & ((1 << layout.pad_count_offset) - 1);
+            if count >> layout.count_bits != 0 {
+                return Err(self.err(
+                    "in_dim",
+                    format!(
+                        "{what} count {count} exceeds the {}-bit register field",
+                        layout.count_bits
+                    ),
+                ));
+            }
+        }
+        let mut stride = if hl.op == HwOp::ConvTranspose2d {
             0
         } else if hl.pool_stride[0] > 1 {
             hl.pool_stride[0] - 1
         } else {
             hl.stride[0] - 1
+        } as u32;
+        if let Some(offset) = layout.multipass_stride_offset {
+            let step =
+                hl.pool_stride[0] * hl.operands * hl.in_exp * (hl.place.read_gap as usize + 1);
+            stride |= (step as u32) << offset;
+        }
+        let pool_count = |axis: usize| {
+            let mut v = ((hl.pool[axis] - 1) * hl.pool_dilation[axis]) as u32;
+            if let Some(offset) = layout.pool_dilation_offset {
+                v |= ((hl.pool_dilation[axis] - 1) as u32) << offset;
+            }
+            v
         };
-        [
-            (LayerReg::Rcnt, row_count(rows, hl.pad[0])),
-            (LayerReg::Ccnt, row_count(cols, hl.pad[1])),
-            (
-                LayerReg::Prcnt,
-                ((hl.pool[0] - 1) * hl.pool_dilation[0]) as u32,
-            ),
-            (
-                LayerReg::Pccnt,
-                ((hl.pool[1] - 1) * hl.pool_dilation[1]) as u32,
-            ),
-            (LayerReg::Stride, stride as u32),
-        ]
+        Ok([
+            (LayerReg::Rcnt, rcnt),
+            (LayerReg::Ccnt, ccnt),
+            (LayerReg::Prcnt, pool_count(0)),
+            (LayerReg::Pccnt, pool_count(1)),
+            (LayerReg::Stride, stride),
+        ])
     }
 
     /// Write pointer base and offsets, and the read pointer.
-    fn pointers(&self) -> Vec<(LayerReg, u32)> {
+    fn pointers(&self) -> Result<Vec<(LayerReg, u32)>, LimitError> {
         let (hl, g) = (self.hl, self.g);
         let place = hl.place;
+        let layout = &self.net.chip.registers;
+        let words = layout.instance_words;
         let om = place.output_processors.0;
         let mut wptr = (place.out_offset - hl.out_ignore) / 4;
         if !self.local {
@@ -167,20 +231,31 @@ impl LayerQuadrant<'_> {
             } else {
                 0
             };
-            wptr |= ((instance % 4) * 2048) | ((instance / 4) << 13);
+            wptr |= ((instance % 4) * words) | ((instance / 4) << layout.write_ptr_shift);
         } else {
             let instance = ffs(om >> (g * 4)) & !3;
-            wptr |= (instance + g * 4) * 2048;
+            wptr |= (instance + g * 4) * words;
+        }
+        if wptr >> layout.pointer_bits != 0 {
+            return Err(self.err(
+                "out_offset",
+                format!(
+                    "write pointer 0x{wptr:x} exceeds the {}-bit register field",
+                    layout.pointer_bits
+                ),
+            ));
         }
         let toffs = match hl.op {
             HwOp::Conv2d | HwOp::Linear if hl.kernel == [1, 1] => 1,
-            HwOp::None if place.processors.count() > 4 || hl.operands > 1 && hl.in_exp > 1 => 8192,
-            HwOp::None => 2048,
+            HwOp::None if place.processors.count() > 4 || hl.operands > 1 && hl.in_exp > 1 => {
+                4 * words
+            }
+            HwOp::None => words,
             _ => 0,
         };
         let mut regs = vec![(LayerReg::WptrBase, wptr), (LayerReg::WptrToffs, toffs)];
         if hl.op.convolves() {
-            regs.push((LayerReg::WptrMoffs, 1 << 13));
+            regs.push((LayerReg::WptrMoffs, 1 << layout.write_ptr_shift));
         }
         let choffs = if hl.out_exp > 1 {
             place.output_width.bits() / 8 * (place.write_gap + 1)
@@ -189,7 +264,7 @@ impl LayerQuadrant<'_> {
         };
         regs.push((LayerReg::WptrChoffs, choffs));
         regs.push((LayerReg::RptrBase, place.in_offset / 4));
-        regs
+        Ok(regs)
     }
 
     /// Layer control.
@@ -228,6 +303,11 @@ impl LayerQuadrant<'_> {
             }
             lctl |= sources << 12;
         }
+        if let Some((rows, cols)) = self.net.chip.registers.kernel_size_offsets
+            && hl.op.convolves()
+        {
+            lctl |= (hl.kernel[0] as u32 - 1) << rows | (hl.kernel[1] as u32 - 1) << cols;
+        }
         lctl
     }
 
@@ -256,30 +336,64 @@ impl LayerQuadrant<'_> {
         } else {
             place.write_gap
         };
-        if skip >= 16 {
+        let layout = &self.net.chip.registers;
+        if skip >> layout.write_skip_bits != 0 {
             return Err(self.err(
                 "write_gap",
-                format!("write pointer increment {skip} exceeds the 4-bit register field"),
+                format!(
+                    "write pointer increment {skip} exceeds the {}-bit register field",
+                    layout.write_skip_bits
+                ),
             ));
         }
         let om = place.output_processors.0;
         let span = fls(om) - (ffs(om) & !3);
-        Ok((span * hl.quant) << 8 | skip << 4 | in_exp)
+        Ok((span * hl.quant) << layout.output_span_offset | skip << 4 | in_exp)
     }
 
-    /// Mask offset and count, and the kernel's start within its 9-byte slot (for `ONED`).
-    fn mask_count(&self) -> (u32, u32) {
+    /// The kernel-memory registers (one combined register, or separate count and offset),
+    /// appended to `regs`; returns the kernel's start within its 9-byte slot (for `ONED`).
+    fn masks(&self, regs: &mut Vec<(LayerReg, u32)>) -> u32 {
         let hl = self.hl;
+        let layout = &self.net.chip.registers;
         let k = (hl.kernel[0] * hl.kernel[1]) as u32;
+        let passes = (hl.out_exp as u32 - 1) * 8;
+        let split = layout.has(LayerReg::MaskCount);
         if hl.op.convolves() {
             let (offs, count) = self.net.kernels[self.ll].unwrap_or((0, 0));
             let kl = count.saturating_sub(1) * hl.quant;
             let koffs = 9 * offs / k * 8;
-            (koffs << 16 | (kl + koffs), 9 * offs % k)
-        } else if hl.emulate_eltwise {
-            (0, 0)
+            if split {
+                regs.push((LayerReg::MaskCount, kl + koffs));
+                regs.push((LayerReg::MaskOffset, koffs));
+            } else {
+                regs.push((
+                    LayerReg::Mcnt,
+                    koffs << layout.mask_start_offset | (kl + koffs),
+                ));
+            }
+            9 * offs % k
         } else {
-            ((hl.out_exp as u32 - 1) * 8, 0)
+            if split {
+                regs.push((LayerReg::MaskOffset, passes));
+            } else if hl.emulate_eltwise {
+                regs.push((LayerReg::Mcnt, 0));
+            } else {
+                regs.push((LayerReg::Mcnt, passes));
+            }
+            0
+        }
+    }
+
+    /// Output channels the layer computes, minus one: the kernels of a convolution, the time
+    /// slots of a passthrough layer.
+    fn output_channels(&self) -> u32 {
+        let hl = self.hl;
+        if hl.op.convolves() {
+            let count = self.net.kernels[self.ll].map_or(0, |(_, c)| c);
+            count.saturating_sub(1)
+        } else {
+            tscnt(self.net, hl)
         }
     }
 

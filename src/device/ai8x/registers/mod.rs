@@ -1,6 +1,7 @@
-//! Register programming of the MAX78000 CNN accelerator for a placed graph (spec `cnn-c.md`
+//! Register programming of the ai8x CNN accelerators for a placed graph (spec `cnn-c.md`
 //! §5–§7): the writes of `cnn_init()`, `cnn_configure()` and `cnn_start()`, with addresses and
-//! values, in izer's order.
+//! values, in izer's order. Register numbers and field layouts are the chip's
+//! ([`RegisterLayout`](super::chip::RegisterLayout)).
 //!
 //! Owns which register gets which value. Must not format C (`crate::emit`), nor allocate
 //! kernels or bias (it reads `kernel_map` and `resources`).
@@ -9,45 +10,56 @@ mod hw;
 mod layer;
 mod stream;
 
-use super::chip::Chip;
+use super::chip::{Chip, RegSlot};
 use super::kernel_map::allocate_kernels;
 use super::kernels::KernelGeometry;
 use super::limits::LimitError;
-use super::memmap::{control_register, layer_register};
+use super::memmap::{control_register, layer_register, stream_register};
 use super::placement::DataFormat;
 use super::resources::{allocate_bias, bias_len};
 use crate::ir::Graph;
 use hw::HwLayer;
 
-/// Per-layer registers, numbered as the hardware numbers them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Per-layer registers by meaning; where each is on a chip (or whether the chip has it) is
+/// the chip's [`RegisterLayout`](super::chip::RegisterLayout).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LayerReg {
-    Rcnt = 0,
-    Ccnt = 1,
-    Oned = 2,
-    Prcnt = 3,
-    Pccnt = 4,
-    Stride = 5,
-    WptrBase = 6,
-    WptrToffs = 7,
-    WptrMoffs = 8,
-    WptrChoffs = 9,
-    RptrBase = 10,
-    Lctl = 11,
-    Mcnt = 12,
-    Tptr = 13,
-    Ena = 14,
-    Post = 15,
-    Stream1 = 16,
-    Stream2 = 17,
-    Fmax = 18,
-    Lctl2 = 20,
+    /// The layer that runs next (MAX78002).
+    NextLayer,
+    Rcnt,
+    Ccnt,
+    Oned,
+    Prcnt,
+    Pccnt,
+    Stride,
+    WptrBase,
+    WptrToffs,
+    WptrMoffs,
+    WptrChoffs,
+    RptrBase,
+    Lctl,
+    Lctl2,
+    /// Kernel start and end in one register (MAX78000).
+    Mcnt,
+    /// Kernel end (MAX78002).
+    MaskCount,
+    /// Kernel start (MAX78002).
+    MaskOffset,
+    /// Output channels the layer computes, minus one (MAX78002).
+    OutputChannels,
+    Tptr,
+    Ena,
+    Post,
+    Stream1,
+    Stream2,
+    Fmax,
 }
 
 impl LayerReg {
     /// What the register holds, in the words of the generated code's comments.
     pub fn label(self) -> &'static str {
         match self {
+            LayerReg::NextLayer => "Next Layer",
             LayerReg::Rcnt => "Rows",
             LayerReg::Ccnt => "Columns",
             LayerReg::Oned => "1D",
@@ -60,14 +72,26 @@ impl LayerReg {
             LayerReg::WptrChoffs => "Write ptr multi-pass channel offs",
             LayerReg::RptrBase => "SRAM read ptr",
             LayerReg::Lctl => "Layer control",
+            LayerReg::Lctl2 => "Layer control 2",
             LayerReg::Mcnt => "Mask offset and count",
+            LayerReg::MaskCount => "Mask count",
+            LayerReg::MaskOffset => "Mask offset",
+            LayerReg::OutputChannels => "Output channel count",
             LayerReg::Tptr => "TRAM ptr max",
             LayerReg::Ena => "Mask and processor enables",
             LayerReg::Post => "Post processing register",
             LayerReg::Stream1 => "Stream processing start",
             LayerReg::Stream2 => "Stream processing delta",
             LayerReg::Fmax => "Rollover",
-            LayerReg::Lctl2 => "Layer control 2",
+        }
+    }
+
+    /// Address of this register of `layer` in `quadrant` on `chip`; `None` when the chip has
+    /// no such register.
+    pub fn address(self, chip: &Chip, quadrant: u32, layer: u32) -> Option<u32> {
+        match chip.registers.slot(self)? {
+            RegSlot::Layer(n) => Some(layer_register(chip, quadrant, n, layer)),
+            RegSlot::Stream(n) => stream_register(chip, quadrant, n, layer),
         }
     }
 }
@@ -78,6 +102,8 @@ pub enum CtlReg {
     Ctl = 0,
     Sram = 1,
     LayerCount = 2,
+    /// Memory self-test, which also clears the registers (izer `REG_SRAM_TEST`).
+    SramTest = 3,
     /// The frame size (izer `REG_IFRM`; its word index is the chip's).
     FrameSize,
 }
@@ -97,6 +123,9 @@ impl CtlReg {
 pub enum Target {
     Layer(LayerReg),
     Control(CtlReg),
+    /// The control register written to start a chip's clocks before anything else.
+    ClockEnable,
+    SelfTest(SelfTest),
     FifoControl,
     FastFifoControl,
     FastFifoInterrupts,
@@ -162,12 +191,40 @@ impl Default for RegisterOptions {
     }
 }
 
+/// One step of `cnn_init()`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InitStep {
+    Write(RegWrite),
+    /// Spin until the bits `mask` of the register at `addr` are all set.
+    WaitUntilSet {
+        addr: u32,
+        mask: u32,
+    },
+    /// A blank line between groups of writes.
+    Break,
+}
+
+/// What a write to the self-test register does in `cnn_init()`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SelfTest {
+    /// Start clearing the registers (and the bias memory).
+    Clear,
+    /// Return the self-test to idle.
+    Reset,
+}
+
+/// The memory self-test's commands that clear registers (izer `BIST_ZERO_EX`,
+/// `BIST_ZERO_BOTH_EX` with the bias memory) and its done bit (`BIST_ZERO_WAIT`).
+const BIST_ZERO: u32 = 1 << 12 | 1 << 11 | 1 << 7;
+const BIST_ZERO_BIAS: u32 = BIST_ZERO | 1 << 10;
+const BIST_ZERO_DONE: u32 = 1 << 25;
+
 /// Every register write of `cnn_init()`, `cnn_configure()` and `cnn_start()`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegisterProgram {
     /// Quadrants the network uses, ascending (quadrant 0 first).
     pub quadrants: Vec<u32>,
-    pub init: Vec<RegWrite>,
+    pub init: Vec<InitStep>,
     pub layers: Vec<LayerBlock>,
     /// With `--fifo`: the FIFO control writes closing `cnn_configure()`.
     pub fifo_control: Vec<RegWrite>,
@@ -175,6 +232,19 @@ pub struct RegisterProgram {
     pub enables: Vec<RegWrite>,
     /// ... then the master enable of the first quadrant.
     pub master: RegWrite,
+}
+
+impl RegisterProgram {
+    /// The writes of `cnn_init()` (its waits and breaks left out).
+    pub fn init_writes(&self) -> Vec<RegWrite> {
+        self.init
+            .iter()
+            .filter_map(|s| match s {
+                InitStep::Write(w) => Some(*w),
+                _ => None,
+            })
+            .collect()
+    }
 }
 
 /// What the per-layer computations share.
@@ -262,7 +332,7 @@ impl<'a> Network<'a> {
     }
 }
 
-/// Compute the register program of `graph` (placed for the MAX78000, checked) with `opts`.
+/// Compute the register program of `graph` (placed for `chip`, checked) with `opts`.
 pub fn register_program(
     graph: &Graph,
     chip: &Chip,
@@ -273,13 +343,7 @@ pub fn register_program(
         fast_fifo_rules(&net)?;
     }
     let final_layer = graph.nodes.len().saturating_sub(1) as u32;
-    let mut ctl = 1 << 3;
-    if opts.fifo {
-        ctl |= 1 << 15;
-    }
-    if opts.mexpress {
-        ctl |= 1 << 20;
-    }
+    let init = init_steps(&net, opts, final_layer);
     let control = |q: u32, reg: CtlReg, value: u32| {
         RegWrite::new(
             control_register(chip, q, reg.index(chip)),
@@ -287,31 +351,21 @@ pub fn register_program(
             Target::Control(reg),
         )
     };
-    let mut init = vec![RegWrite {
-        forced: true,
-        ..RegWrite::new(chip.map.aon_control, 0, Target::AonControl)
-    }];
-    for &q in &net.quadrants {
-        init.push(control(q, CtlReg::Ctl, ctl));
-        init.push(control(q, CtlReg::Sram, 0x40e));
-        init.push(control(q, CtlReg::LayerCount, final_layer));
-    }
 
     let mut layers = Vec::new();
     for ll in 0..net.layers.len() {
         for &q in &net.quadrants {
             let mut regs = layer::layer_registers(&net, ll, q)?;
-            stream::push_stream(&net, ll, &mut regs);
-            let mut writes: Vec<RegWrite> = regs
-                .into_iter()
-                .map(|(r, v)| {
-                    RegWrite::new(
-                        layer_register(chip, q, r as u32, ll as u32),
-                        v,
-                        Target::Layer(r),
-                    )
-                })
-                .collect();
+            stream::push_stream(&net, ll, &mut regs)?;
+            let mut writes = Vec::with_capacity(regs.len() + 1);
+            for (r, v) in regs {
+                let addr = r.address(chip, q, ll as u32).ok_or_else(|| LimitError {
+                    layer: ll,
+                    key: "processors",
+                    message: format!("the {} has no register \"{}\"", chip.part, r.label()),
+                })?;
+                writes.push(RegWrite::new(addr, v, Target::Layer(r)));
+            }
             if ll == 0 && opts.fifo {
                 writes.push(control(q, CtlReg::FrameSize, stream::frame_size(&net)));
             }
@@ -353,6 +407,14 @@ pub fn register_program(
     if opts.mexpress {
         start |= 1 << 20;
     }
+    // The pipeline stays on (izer's default where there is one): only a streaming CHW first
+    // layer sets a bit.
+    if chip.registers.pipeline_off_bit.is_some()
+        && net.layers.first().is_some_and(|l| l.place.streaming)
+        && net.chw_input
+    {
+        start |= 1 << 6;
+    }
     let first = net.quadrants[0];
     let enables = net
         .quadrants
@@ -377,6 +439,78 @@ pub fn register_program(
         enables,
         master: control(first, CtlReg::Ctl, master),
     })
+}
+
+/// `cnn_init()`: on chips that clear their registers first, the clocks, the AON control, the
+/// SRAM control and the clearing self-test, then per quadrant the stopped control register and
+/// the layer count; otherwise the AON control, then per quadrant control, SRAM control and
+/// layer count.
+fn init_steps(net: &Network, opts: &RegisterOptions, final_layer: u32) -> Vec<InitStep> {
+    let chip = net.chip;
+    let control = |q: u32, reg: CtlReg, value: u32, target: Target| {
+        RegWrite::new(control_register(chip, q, reg.index(chip)), value, target)
+    };
+    let write = |q: u32, reg: CtlReg, value: u32| {
+        InitStep::Write(control(q, reg, value, Target::Control(reg)))
+    };
+    let aon = InitStep::Write(RegWrite {
+        forced: true,
+        ..RegWrite::new(chip.map.aon_control, 0, Target::AonControl)
+    });
+    let mut ctl = 1 << 3;
+    if opts.fifo {
+        ctl |= 1 << 15;
+    }
+    if opts.mexpress {
+        ctl |= 1 << 20;
+    }
+    let mut steps = Vec::new();
+    let clear = chip.features.register_clear;
+    if clear {
+        for &q in &net.quadrants {
+            steps.push(InitStep::Write(control(
+                q,
+                CtlReg::Ctl,
+                1 << 3,
+                Target::ClockEnable,
+            )));
+        }
+        steps.push(aon);
+        for &q in &net.quadrants {
+            steps.push(write(q, CtlReg::Sram, 0x40e));
+        }
+        let bias = net.bias.iter().any(Option::is_some);
+        let command = if bias { BIST_ZERO_BIAS } else { BIST_ZERO };
+        let test = |q: u32, value: u32, what: SelfTest| {
+            control(q, CtlReg::SramTest, value, Target::SelfTest(what))
+        };
+        for &q in &net.quadrants {
+            steps.push(InitStep::Write(test(q, command, SelfTest::Clear)));
+        }
+        for &q in &net.quadrants {
+            steps.push(InitStep::WaitUntilSet {
+                addr: control_register(chip, q, CtlReg::SramTest.index(chip)),
+                mask: BIST_ZERO_DONE,
+            });
+        }
+        for &q in &net.quadrants {
+            steps.push(InitStep::Write(RegWrite {
+                forced: true,
+                ..test(q, 0, SelfTest::Reset)
+            }));
+        }
+        steps.push(InitStep::Break);
+    } else {
+        steps.push(aon);
+    }
+    for &q in &net.quadrants {
+        steps.push(write(q, CtlReg::Ctl, ctl));
+        if !clear {
+            steps.push(write(q, CtlReg::Sram, 0x40e));
+        }
+        steps.push(write(q, CtlReg::LayerCount, final_layer));
+    }
+    steps
 }
 
 /// The writes closing `cnn_configure()` with `--fifo`: the FIFO control register (enabling

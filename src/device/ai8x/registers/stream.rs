@@ -1,10 +1,13 @@
 //! Streaming and FIFO registers of one layer (spec `cnn-c.md` §6.1, MAX78000 equations):
-//! stream start, deltas, rollover and the input frame size.
+//! stream start, deltas, rollover and the input frame size. Chips with the newer streaming
+//! registers (MAX78002) get the FIFO start of a non-streaming first layer; their streaming
+//! layers are refused.
 //!
 //! Owns those formulas and izer's default increments. Must not write any other register.
 
 use super::hw::HwLayer;
 use super::{LayerReg, Network};
+use crate::device::ai8x::limits::LimitError;
 
 /// izer's default `--increase-start`.
 const INCREASE_START: usize = 2;
@@ -18,8 +21,11 @@ pub struct StreamRegs {
 }
 
 /// Streaming registers of layer `ll`.
-pub fn stream_registers(net: &Network, ll: usize) -> StreamRegs {
+pub fn stream_registers(net: &Network, ll: usize) -> Result<StreamRegs, LimitError> {
     let hl: &HwLayer = &net.layers[ll];
+    if net.chip.features.new_streaming {
+        return new_stream_registers(net, ll);
+    }
     let streaming = hl.place.streaming;
     let chw = ll == 0 && net.chw_input;
     let (mut start, mut delta1, mut delta2, mut invol) = (0, 0, 0, 0);
@@ -62,11 +68,37 @@ pub fn stream_registers(net: &Network, ll: usize) -> StreamRegs {
         }
         v as u32
     });
-    StreamRegs {
+    Ok(StreamRegs {
         stream1: start as u32,
         stream2: (delta2 << 16 | delta1 << 4 | invol) as u32,
         rollover,
+    })
+}
+
+/// The chips with the newer streaming registers: a first layer fed by the FIFOs without
+/// streaming starts once the whole frame is in; streaming layers are not programmed yet.
+fn new_stream_registers(net: &Network, ll: usize) -> Result<StreamRegs, LimitError> {
+    let hl: &HwLayer = &net.layers[ll];
+    if hl.place.streaming {
+        return Err(LimitError {
+            layer: ll,
+            key: "streaming",
+            message: format!(
+                "streaming layers are not supported on the {} yet",
+                net.chip.part
+            ),
+        });
     }
+    let stream1 = if ll == 0 && net.fifo {
+        frame_size(net)
+    } else {
+        0
+    };
+    Ok(StreamRegs {
+        stream1,
+        stream2: 0,
+        rollover: None,
+    })
 }
 
 /// Input frame size of the first layer when fed by the FIFOs (`IFRM`).
@@ -81,11 +113,16 @@ pub fn frame_size(net: &Network) -> u32 {
 }
 
 /// Append the streaming registers of layer `ll` to `regs` in izer's order.
-pub fn push_stream(net: &Network, ll: usize, regs: &mut Vec<(LayerReg, u32)>) {
-    let s = stream_registers(net, ll);
+pub fn push_stream(
+    net: &Network,
+    ll: usize,
+    regs: &mut Vec<(LayerReg, u32)>,
+) -> Result<(), LimitError> {
+    let s = stream_registers(net, ll)?;
     regs.push((LayerReg::Stream1, s.stream1));
     regs.push((LayerReg::Stream2, s.stream2));
     if let Some(r) = s.rollover {
         regs.push((LayerReg::Fmax, r));
     }
+    Ok(())
 }
