@@ -3,11 +3,12 @@
 #![allow(dead_code)]
 
 pub mod c_harness;
+pub mod c_text;
 pub mod data;
 pub mod tiny;
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The ai8x reference folder, or `None` when `../shared` is absent. The skip message goes
 /// straight to the process's stderr, past the test harness's output capture, so it is seen.
@@ -206,4 +207,45 @@ pub fn fails_cleanly(args: &[&str], needles: &[&str]) {
     for n in needles {
         assert!(err.contains(n), "`{n}` missing from: {err}");
     }
+}
+
+/// The arguments of `qtool convert` for izer's command line `cmd` (`ai8xize.py …`): the
+/// checkpoint, configuration and sample paths mapped to the files of that name in `net_dir`,
+/// `--test-dir` to `out`, and `--sample-input` added (the `.npy` of `net_dir`) where izer
+/// used its default sample.
+pub fn izer_command_args(cmd: &str, net_dir: &Path, out: &Path) -> Vec<String> {
+    let words: Vec<&str> = cmd.split_whitespace().collect();
+    assert_eq!(words[0], "ai8xize.py");
+    let local = |w: &str| {
+        let name = Path::new(w).file_name().unwrap();
+        net_dir.join(name).display().to_string()
+    };
+    let mut args = vec!["convert".to_string(), "-q".to_string()];
+    let mut i = 1;
+    let mut sample = false;
+    while i < words.len() {
+        let w = words[i];
+        match w {
+            "--checkpoint-file" | "--config-file" | "--sample-input" => {
+                sample |= w == "--sample-input";
+                args.extend([w.to_string(), local(words[i + 1])]);
+                i += 1;
+            }
+            "--test-dir" => {
+                args.extend([w.to_string(), out.display().to_string()]);
+                i += 1;
+            }
+            _ => args.push(w.to_string()),
+        }
+        i += 1;
+    }
+    if !sample {
+        let npy = std::fs::read_dir(net_dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|e| e == "npy"))
+            .unwrap();
+        args.extend(["--sample-input".to_string(), npy.display().to_string()]);
+    }
+    args
 }
