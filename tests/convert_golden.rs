@@ -24,12 +24,7 @@ use std::path::{Path, PathBuf};
 /// folder, the output under `out`, `--sample-input` added where izer used its default.
 fn qtool_args(net_dir: &Path, out: &Path) -> Vec<String> {
     let cmd = std::fs::read_to_string(net_dir.join("golden/CMD.txt")).unwrap();
-    izer_command_args(cmd.lines().next().unwrap(), net_dir, out)
-}
-
-/// [`qtool_args`] for the izer command line `cmd`.
-fn izer_command_args(cmd: &str, net_dir: &Path, out: &Path) -> Vec<String> {
-    common::izer_command_args(cmd, net_dir, out)
+    common::izer_command_args(cmd.lines().next().unwrap(), net_dir, out)
 }
 
 /// The file from its first `#define` on (header comments are qtool's own).
@@ -141,7 +136,7 @@ fn mnist_riscv() {
     let net_dir = dir.join("mnist-riscv");
     let golden = dir.join("mnist/golden");
     let tmp = tempfile::tempdir().unwrap();
-    let args = izer_command_args(MNIST_RISCV_CMD, &net_dir, tmp.path());
+    let args = common::izer_command_args(MNIST_RISCV_CMD, &net_dir, tmp.path());
     let r = Command::cargo_bin("qtool")
         .unwrap()
         .args(&args)

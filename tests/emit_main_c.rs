@@ -4,56 +4,8 @@
 
 mod common;
 
+use common::c_text::{code, code_lines, statements, summary_block};
 use qtool::emit::ai8x::{cnn_h, main_c, summary_comment};
-
-/// `text` without comments, whitespace runs collapsed to one space.
-fn code(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while !rest.is_empty() {
-        if let Some(r) = rest.strip_prefix("//") {
-            rest = r.find('\n').map_or("", |i| &r[i..]);
-        } else if let Some(r) = rest.strip_prefix("/*") {
-            rest = r.find("*/").map_or("", |i| &r[i + 2..]);
-        } else if let Some(r) = rest.strip_prefix('"') {
-            // String literal, copied whole.
-            let end = r.find('"').unwrap();
-            out.push('"');
-            out.push_str(&r[..=end]);
-            rest = &r[end + 1..];
-        } else {
-            let ch = rest.chars().next().unwrap();
-            out.push(ch);
-            rest = &rest[ch.len_utf8()..];
-        }
-    }
-    out.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// Statements of normalized code, split after `;`, `{` and `}` (for readable diffs).
-fn statements(code: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    for ch in code.chars() {
-        cur.push(ch);
-        if matches!(ch, ';' | '{' | '}') {
-            out.push(cur.trim().to_string());
-            cur.clear();
-        }
-    }
-    if !cur.trim().is_empty() {
-        out.push(cur.trim().to_string());
-    }
-    out
-}
-
-/// The izer options of a golden project, from the first line of its CMD.txt.
-/// The `/* SUMMARY OF OPS … */` block of a file.
-fn summary_block(text: &str) -> &str {
-    let start = text.find("/*\n  SUMMARY OF OPS").expect("summary block");
-    let end = start + text[start..].find("*/\n").unwrap() + 3;
-    &text[start..end]
-}
 
 fn check(folder: &str) {
     let Some(dir) = common::reference_dir() else {
@@ -106,22 +58,6 @@ fn check(folder: &str) {
     for line in code_lines(&golden_h) {
         assert!(ours_lines.contains(&line), "{folder}: cnn.h lacks `{line}`");
     }
-}
-
-/// Lines of code without comments, whitespace-normalized, blank lines dropped.
-fn code_lines(text: &str) -> Vec<String> {
-    let mut no_block = String::new();
-    let mut rest = text;
-    while let Some(i) = rest.find("/*") {
-        no_block.push_str(&rest[..i]);
-        rest = rest[i..].find("*/").map_or("", |j| &rest[i + j + 2..]);
-    }
-    no_block.push_str(rest);
-    no_block
-        .lines()
-        .map(code)
-        .filter(|l| !l.is_empty())
-        .collect()
 }
 
 #[test]

@@ -647,3 +647,40 @@ pub fn copy_project(project_dir: &Path) -> tempfile::TempDir {
     }
     tmp
 }
+
+/// Compiles `files` of `project_dir` to object files on the host (against the SDK stand-in,
+/// with the folder's headers), without linking or running them: the check for projects whose
+/// accelerator addresses the harness does not map. `Err` carries gcc's messages.
+pub fn compile_objects(project_dir: &Path, files: &[&str]) -> Result<(), String> {
+    let c = harness_dir();
+    let tmp = tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?;
+    for file in files {
+        let src = required_file(project_dir, file)?;
+        let mut args: Vec<std::ffi::OsString> = CFLAGS.iter().map(Into::into).collect();
+        args.extend([
+            "-Wall".into(),
+            "-Werror=implicit-function-declaration".into(),
+            "-I".into(),
+            c.join("sdk_stub").into(),
+            "-I".into(),
+            project_dir.into(),
+            "-c".into(),
+            "-o".into(),
+            tmp.path().join(format!("{file}.o")).into(),
+            src.into(),
+        ]);
+        run_gcc(&args, &format!("{} of {}", file, project_dir.display()))?;
+    }
+    Ok(())
+}
+
+/// Whether the harness backs `addr` with memory (its accelerator window, `HARNESS_ACCEL_END`
+/// in `tests/c/harness.h`), so that a project addressing it can run.
+pub fn harness_maps(addr: u32) -> bool {
+    let header = std::fs::read_to_string(harness_dir().join("harness.h")).unwrap_or_default();
+    let end = header.lines().find_map(|l| {
+        let v = l.strip_prefix("#define HARNESS_ACCEL_END ")?.trim();
+        u64::from_str_radix(v.trim_end_matches("UL").trim_start_matches("0x"), 16).ok()
+    });
+    end.is_some_and(|end| u64::from(addr) < end)
+}

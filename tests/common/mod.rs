@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod c_harness;
+pub mod c_text;
 pub mod data;
 pub mod tiny;
 
@@ -260,3 +261,4 @@ pub fn fails_cleanly(args: &[&str], needles: &[&str]) {
         assert!(err.contains(n), "`{n}` missing from: {err}");
     }
 }
+

@@ -113,6 +113,9 @@ pub struct Features {
     pub fifo_completion: bool,
     /// Snoop registers.
     pub snoop: bool,
+    /// `--energy` marks go to two GPIO pins of the power monitor (P1.6 system, P1.7
+    /// inference) instead of the board LEDs (izer `REQUIRE_PMON_GPIO`).
+    pub pmon_gpio: bool,
 }
 
 /// Clocks of the chip (izer's `IPO_SPEED`, `APB_SPEED`, `PLL_SPEED`), in MHz.
@@ -122,6 +125,8 @@ pub struct Clocks {
     pub apb_mhz: u32,
     /// 0 when there is no PLL.
     pub pll_mhz: u32,
+    /// Fastest CNN clock without the pipeline (izer `MAX_NO_PIPELINE_SPEED`).
+    pub max_unpipelined_mhz: u32,
 }
 
 /// Where a per-layer register lives: register number `n` of the layer-register block, or of
@@ -311,7 +316,8 @@ pub struct Chip {
     /// TRAM words per processor and its address space (izer `TRAM_SIZE`, `TRAM_OFFS`).
     pub tram_size: u32,
     pub tram_space: u32,
-    /// Flash and RISC-V SRAM origin of the SDK's linker set-up.
+    /// Flash size in 128-bit flash words (izer `FLASH_SIZE`) and the RISC-V SRAM origin of
+    /// the SDK's linker set-up.
     pub flash_size: u32,
     pub riscv_sram_origin: u32,
 }
@@ -363,11 +369,13 @@ pub const MAX78000: Chip = Chip {
         oneshot_clear: true,
         fifo_completion: true,
         snoop: false,
+        pmon_gpio: false,
     },
     clocks: Clocks {
         ipo_mhz: 100,
         apb_mhz: 50,
         pll_mhz: 0,
+        max_unpipelined_mhz: 50,
     },
     power_switch_delay_ms: 0,
     max_start_layer: 0,
@@ -426,11 +434,13 @@ pub const MAX78002: Chip = Chip {
         oneshot_clear: false,
         fifo_completion: false,
         snoop: true,
+        pmon_gpio: true,
     },
     clocks: Clocks {
         ipo_mhz: 120,
         apb_mhz: 60,
         pll_mhz: 200,
+        max_unpipelined_mhz: 50,
     },
     power_switch_delay_ms: 10,
     max_start_layer: 127,
@@ -442,7 +452,15 @@ pub const MAX78002: Chip = Chip {
     riscv_sram_origin: 0x2005_c000,
 };
 
+/// Where the flash starts on every chip of the family.
+pub const FLASH_ORIGIN: u32 = 0x1000_0000;
+
 impl Chip {
+    /// First address after the flash (the end of the RISC-V image's flash window).
+    pub fn flash_end(&self) -> u32 {
+        FLASH_ORIGIN + self.flash_size * 16
+    }
+
     /// Kernel-memory columns of `processor` (the first of each quadrant has the large memory).
     pub fn kernel_words(&self, processor: u32) -> u32 {
         if processor.is_multiple_of(self.limits.processors_per_quadrant) {
@@ -477,6 +495,12 @@ mod tests {
         assert_eq!(MAX78002.kernel_memory_bytes(), 2_396_160);
         assert_eq!(MAX78000.bias_memory_bytes(), 2_048);
         assert_eq!(MAX78002.bias_memory_bytes(), 8_192);
+    }
+
+    #[test]
+    fn flash_ends_where_the_riscv_linker_files_say() {
+        assert_eq!(MAX78000.flash_end(), 0x1008_0000);
+        assert_eq!(MAX78002.flash_end(), 0x1028_0000);
     }
 
     #[test]

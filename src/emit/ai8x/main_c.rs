@@ -4,19 +4,24 @@
 //! With `--riscv` that application is `main_riscv.c`, run by the RISC-V core, and `main.c` is
 //! the Arm-side loader that starts the RISC-V core and sleeps until it signals completion.
 //!
+//! The chip (`chip_of(graph)`) decides the clocks (`clocks`: the PLL of the MAX78002) and
+//! how `--energy` marks its intervals.
+//!
 //! Owns the C statements of `main.c` and their order for each option. Must not pack the input
 //! (`sampledata_h::input_loads` decides every block, address and FIFO), compute known-answer
 //! data (`sampleoutput.h`), count operations (`summary`) or write `cnn.c`.
 
+mod clocks;
+mod energy;
+
+pub(crate) use energy::PMON_PINS;
+
 use super::sampledata_h::{FIFO_STATUS, InputLoad, InputOptions, LoadTarget, input_loads};
 use super::summary::summary_comment;
 use super::{EmitError, ProjectOptions};
-use crate::device::ai8x::Placement;
-use crate::device::ai8x::{DataFormat, MAX78000};
-
-/// The fast FIFO of the RISC-V core (the same address on every ai8x chip).
-const FAST_FIFO_BASE: u32 = MAX78000.map.fast_fifo_base;
+use crate::device::ai8x::{Chip, DataFormat, Placement, chip_of};
 use crate::ir::{Graph, Node};
+use clocks::ClockPlan;
 use ndarray::Array3;
 use std::fmt::Write;
 
@@ -72,7 +77,7 @@ pub fn main_c(
         return Err(EmitError::Unsupported { option });
     }
     if opts.riscv {
-        return Ok(arm_loader(opts));
+        return Ok(arm_loader(opts, chip_of(graph)));
     }
     application(graph, input, opts, Core::Arm)
 }
@@ -107,17 +112,20 @@ fn file_header(opts: &ProjectOptions, what: &str) -> String {
 }
 
 /// The Arm-side `main.c` of a `--riscv` project: no network code, only what the Cortex-M4
-/// does to run the RISC-V core: instruction cache and 100 MHz clock, the RISC-V boot address
+/// does to run the RISC-V core: instruction cache and core clock (and the PLL, which the
+/// RISC-V application's CNN clock uses, where the chip has one), the RISC-V boot address
 /// (the flash image after the Arm code, `__FlashStart_` from the linker file), the semaphore
 /// clock and the wake-up interrupt the RISC-V core raises when it is done, the debugger delay,
 /// the RISC-V clock (which starts the core), then sleep until the wake-up.
-fn arm_loader(opts: &ProjectOptions) -> String {
+fn arm_loader(opts: &ProjectOptions, chip: &Chip) -> String {
     let mut s = file_header(
         opts,
         "Arm-side loader for the RISC-V application (main_riscv.c)",
     );
+    s.push_str("\n\n");
+    includes_first(&mut s, chip);
     s.push_str(concat!(
-        "\n\n#include <stdlib.h>\n#include <stdint.h>\n",
+        "#include <stdlib.h>\n#include <stdint.h>\n",
         "#include \"mxc.h\"\n#include \"gcfr_regs.h\"\n#include \"fcr_regs.h\"\n",
         "#include \"sema_regs.h\"\n\n",
         "extern volatile void const *__FlashStart_; // From the linker file: where the RISC-V code starts\n\n",
@@ -127,9 +135,9 @@ fn arm_loader(opts: &ProjectOptions) -> String {
         "}\n\n",
         "int main(void)\n{\n",
         "  MXC_ICC_Enable(MXC_ICC0); // Instruction cache on\n\n",
-        "  // Core clock: 100 MHz internal primary oscillator\n",
-        "  MXC_SYS_Clock_Select(MXC_SYS_CLOCK_IPO);\n",
-        "  SystemCoreClockUpdate();\n\n",
+    ));
+    ClockPlan::for_chip(chip).core_clock(&mut s);
+    s.push_str(concat!(
         "  MXC_FCR->urvbootaddr = (uint32_t) &__FlashStart_; // RISC-V boots from here\n",
         "  MXC_SYS_ClockEnable(MXC_SYS_PERIPH_CLOCK_SMPHR); // Semaphores (wake-up signal)\n",
         "  MXC_NVIC_SetVector(RISCV_IRQn, WakeISR);\n\n",
@@ -142,6 +150,14 @@ fn arm_loader(opts: &ProjectOptions) -> String {
     s
 }
 
+/// What a chip's SDK wants before the standard headers: `assert.h` where the chip has a PLL
+/// (the MAX78002's clock code asserts).
+fn includes_first(s: &mut String, chip: &Chip) {
+    if chip.features.pll {
+        s.push_str("#include <assert.h>\n");
+    }
+}
+
 /// The known-answer test application: `main.c` on the Arm core, `main_riscv.c` on RISC-V.
 fn application(
     graph: &Graph,
@@ -151,8 +167,11 @@ fn application(
 ) -> Result<String, EmitError> {
     let loads = input_loads(graph, input, &InputOptions { fifo: opts.fifo })?;
     let bits = output_bits(graph)?;
+    let chip = chip_of(graph);
     let mut s = file_header(opts, "Known-answer test application");
-    s.push_str("\n\n#include <stdlib.h>\n#include <stdint.h>\n#include <string.h>\n");
+    s.push_str("\n\n");
+    includes_first(&mut s, chip);
+    s.push_str("#include <stdlib.h>\n#include <stdint.h>\n#include <string.h>\n");
     s.push_str("#include <stdio.h>\n#include \"mxc.h\"\n");
     if core == Core::RiscV {
         s.push_str("#include \"fcr_regs.h\"\n#include \"sema_regs.h\"\n");
@@ -162,7 +181,11 @@ fn application(
     if opts.kat {
         s.push_str("#include \"sampleoutput.h\"\n");
     }
-    s.push_str("\nvolatile uint32_t cnn_time; // Set by the CNN interrupt when inference ends\n\n");
+    s.push('\n');
+    if opts.energy && chip.features.pmon_gpio {
+        energy::pmon_globals(&mut s);
+    }
+    s.push_str("volatile uint32_t cnn_time; // Set by the CNN interrupt when inference ends\n\n");
     s.push_str("void fail(void)\n{\n  printf(\"\\n*** FAIL ***\\n\\n\");\n  while (1);\n}\n\n");
     input_block(&mut s, graph, &loads, core, opts.fast_fifo)?;
     if opts.kat {
@@ -235,7 +258,8 @@ fn input_block(
         "void load_input(void)\n{\n  // Sample data: replace with the application's input\n\n",
     );
     if fifo {
-        fifo_loop(s, loads, fast_fifo);
+        let fast = fast_fifo.then_some(chip_of(graph).map.fast_fifo_base);
+        fifo_loop(s, loads, fast);
     } else {
         for l in loads {
             let _ = writeln!(
@@ -251,8 +275,9 @@ fn input_block(
     Ok(())
 }
 
-/// With `fast` (`--fast-fifo`), every channel goes through the RISC-V core's fast FIFO.
-fn fifo_loop(s: &mut String, loads: &[InputLoad], fast: bool) {
+/// With `fast` (`--fast-fifo`: the chip's fast-FIFO base), every channel goes through the
+/// RISC-V core's fast FIFO.
+fn fifo_loop(s: &mut String, loads: &[InputLoad], fast: Option<u32>) {
     let len = loads.iter().map(|l| l.words.len()).max().unwrap_or(0);
     s.push_str("  int i;\n");
     for l in loads {
@@ -266,8 +291,8 @@ fn fifo_loop(s: &mut String, loads: &[InputLoad], fast: bool) {
         if short {
             let _ = writeln!(s, "    if (i < {}) {{", l.words.len());
         }
-        let (status, full, data) = if fast {
-            (FAST_FIFO_BASE + 0x4, 2, FAST_FIFO_BASE + 0x10)
+        let (status, full, data) = if let Some(base) = fast {
+            (base + 0x4, 2, base + 0x10)
         } else {
             (FIFO_STATUS, 1u32 << f, l.address)
         };
@@ -356,54 +381,10 @@ fn softmax_layer(s: &mut String, graph: &Graph, bits: u32) -> Result<(), EmitErr
 /// `main()`: clocks, the `cnn.h` calls in izer's order for the options, the known-answer
 /// check, unload or softmax, and the result printout.
 fn main_fn(s: &mut String, graph: &Graph, opts: &ProjectOptions, bits: u32, core: Core) {
-    s.push_str("int main(void)\n{\n");
-    if opts.softmax || opts.energy {
-        s.push_str("  int i;\n");
-    }
-    if opts.softmax {
-        s.push_str("  int digs, tens;\n");
-        if bits != 32 {
-            let _ = writeln!(s, "  int{bits}_t *ml_data = (int{bits}_t *) ml_data32;");
-        }
-    }
-    if opts.softmax || opts.energy {
-        s.push('\n');
-    }
-    match core {
-        Core::Arm => s.push_str(concat!(
-            "  MXC_ICC_Enable(MXC_ICC0); // Instruction cache on\n\n",
-            "  // Core clock: 100 MHz internal primary oscillator\n",
-            "  MXC_SYS_Clock_Select(MXC_SYS_CLOCK_IPO);\n",
-            "  SystemCoreClockUpdate();\n\n",
-            "  printf(\"Waiting...\\n\");\n\n",
-            "  // Keep this delay: it lets a debugger take over before the application runs\n",
-            "  MXC_Delay(SEC(2));\n\n",
-        )),
-        // The Arm loader has set the clocks (and waited for a debugger).
-        Core::RiscV => {
-            if opts.riscv_debug {
-                s.push_str("  Debug_Init(); // RISC-V JTAG pins on\n");
-            }
-            s.push_str("  MXC_ICC_Enable(MXC_ICC1); // RISC-V instruction cache on\n\n");
-        }
-    }
-    if opts.energy {
-        s.push_str(concat!(
-            "  cnn_disable(); // Accelerator off while the idle power is measured\n",
-            "  MXC_SYS_ClockSourceEnable(MXC_SYS_CLOCK_IPO);\n\n",
-            "  printf(\"Measuring system base (idle) power...\\n\");\n",
-            "  SYS_START;\n",
-        ));
-        s.push_str(match core {
-            Core::Arm => "  MXC_Delay(SEC(1));\n",
-            Core::RiscV => "  MXC_TMR_Delay(MXC_TMR0, 1000000); // 1 s\n",
-        });
-        s.push_str("  SYS_COMPLETE;\n\n");
-    }
-    s.push_str(concat!(
-        "  // Accelerator power, interrupt and clock (APB clock, 50 MHz, divided by 1)\n",
-        "  cnn_enable(MXC_S_GCR_PCLKDIV_CNNCLKSEL_PCLK, MXC_S_GCR_PCLKDIV_CNNCLKDIV_DIV1);\n",
-    ));
+    let chip = chip_of(graph);
+    let clock = ClockPlan::for_chip(chip);
+    main_prologue(s, opts, bits, core, chip, &clock);
+    clock.cnn_enable(s);
     if let Some((port, pin)) = opts.boost {
         let _ = writeln!(
             s,
@@ -417,7 +398,7 @@ fn main_fn(s: &mut String, graph: &Graph, opts: &ProjectOptions, bits: u32, core
     );
     s.push_str("  cnn_init(); // Accelerator state machine to a known state\n");
     if opts.energy {
-        energy_loads(s, opts.fifo);
+        energy::loads(s, opts.fifo);
     } else {
         s.push_str("  cnn_load_weights(); // Kernel memory\n");
     }
@@ -433,24 +414,99 @@ fn main_fn(s: &mut String, graph: &Graph, opts: &ProjectOptions, bits: u32, core
     );
     s.push_str("  cnn_configure(); // Layer registers\n");
     if opts.energy {
-        energy_inference(s, opts.fifo);
+        energy::inference(s, opts.fifo, &clock);
     } else {
-        if !opts.fifo {
-            s.push_str("  load_input(); // Sample input into data memory\n");
-        }
-        s.push_str("  cnn_start(); // Run the network\n");
-        if opts.fifo {
-            s.push_str("  load_input(); // Sample input through the FIFOs\n");
-        }
-        s.push_str(match core {
-            Core::Arm => {
-                "\n  while (cnn_time == 0)\n    MXC_LP_EnterSleepMode(); // Sleep until the CNN interrupt\n\n"
-            }
-            Core::RiscV => {
-                "\n  while (cnn_time == 0)\n    asm volatile(\"wfi\"); // Sleep until the CNN interrupt\n\n"
-            }
-        });
+        inference(s, opts.fifo, core, &clock);
     }
+    clock.to_loading(s, "  ");
+    main_epilogue(s, opts, bits, core, &clock);
+}
+
+/// The start of `main()`: locals, then the core's set-up: on the Arm core the cache, the
+/// clocks and the debugger delay; on RISC-V (the Arm loader did those) the JTAG pins and the
+/// RISC-V cache. Then the power-monitor pins and the idle-power interval of `--energy`.
+fn main_prologue(
+    s: &mut String,
+    opts: &ProjectOptions,
+    bits: u32,
+    core: Core,
+    chip: &Chip,
+    clock: &ClockPlan,
+) {
+    s.push_str("int main(void)\n{\n");
+    if opts.softmax || opts.energy {
+        s.push_str("  int i;\n");
+    }
+    if opts.softmax {
+        s.push_str("  int digs, tens;\n");
+        if bits != 32 {
+            let _ = writeln!(s, "  int{bits}_t *ml_data = (int{bits}_t *) ml_data32;");
+        }
+    }
+    if opts.softmax || opts.energy {
+        s.push('\n');
+    }
+    match core {
+        Core::Arm => {
+            s.push_str("  MXC_ICC_Enable(MXC_ICC0); // Instruction cache on\n\n");
+            clock.core_clock(s);
+            s.push_str(concat!(
+                "  printf(\"Waiting...\\n\");\n\n",
+                "  // Keep this delay: it lets a debugger take over before the application runs\n",
+                "  MXC_Delay(SEC(2));\n\n",
+            ));
+        }
+        // The Arm loader has set the clocks (and waited for a debugger).
+        Core::RiscV => {
+            if opts.riscv_debug {
+                s.push_str("  Debug_Init(); // RISC-V JTAG pins on\n");
+            }
+            s.push_str("  MXC_ICC_Enable(MXC_ICC1); // RISC-V instruction cache on\n\n");
+        }
+    }
+    if opts.energy && chip.features.pmon_gpio {
+        energy::pmon_setup(s);
+    }
+    if opts.energy {
+        s.push_str(concat!(
+            "  cnn_disable(); // Accelerator off while the idle power is measured\n",
+            "  MXC_SYS_ClockSourceEnable(MXC_SYS_CLOCK_IPO);\n\n",
+            "  printf(\"Measuring system base (idle) power...\\n\");\n",
+            "  SYS_START;\n",
+        ));
+        s.push_str(match core {
+            Core::Arm => "  MXC_Delay(SEC(1));\n",
+            Core::RiscV => "  MXC_TMR_Delay(MXC_TMR0, 1000000); // 1 s\n",
+        });
+        s.push_str("  SYS_COMPLETE;\n\n");
+    }
+}
+
+/// One inference: input (before the start, or through the FIFOs after it), the inference
+/// clock, the start, and sleep until the CNN interrupt.
+fn inference(s: &mut String, fifo: bool, core: Core, clock: &ClockPlan) {
+    if !fifo {
+        s.push_str("  load_input(); // Sample input into data memory\n");
+    }
+    clock.to_inference(s, "  ");
+    s.push_str("  cnn_start(); // Run the network\n");
+    if fifo {
+        s.push_str("  load_input(); // Sample input through the FIFOs\n");
+    }
+    s.push_str(match core {
+        Core::Arm => {
+            "\n  while (cnn_time == 0)\n    MXC_LP_EnterSleepMode(); // Sleep until the CNN interrupt\n\n"
+        }
+        Core::RiscV => {
+            "\n  while (cnn_time == 0)\n    asm volatile(\"wfi\"); // Sleep until the CNN interrupt\n\n"
+        }
+    });
+}
+
+/// The end of `main()` after the inference: boost off, known-answer check, unload or
+/// softmax, the result printout, the accelerator (and the PLL) off, and on RISC-V the signal
+/// to the Cortex-M4.
+fn main_epilogue(s: &mut String, opts: &ProjectOptions, bits: u32, core: Core, clock: &ClockPlan) {
     if let Some((port, pin)) = opts.boost {
         let _ = writeln!(
             s,
@@ -479,6 +535,7 @@ fn main_fn(s: &mut String, graph: &Graph, opts: &ProjectOptions, bits: u32, core
         s.push_str("  printf(\"See monitor display for inference energy.\\n\\n\");\n\n");
     }
     s.push_str("  cnn_disable(); // Accelerator clock and power off\n\n");
+    clock.pll_off(s);
     if opts.softmax {
         s.push_str(concat!(
             "  printf(\"Classification results:\\n\");\n",
@@ -497,58 +554,6 @@ fn main_fn(s: &mut String, graph: &Graph, opts: &ProjectOptions, bits: u32, core
         ));
     }
     s.push_str("  return 0;\n}\n\n");
-}
-
-/// `--energy`: weight loading (and input loading, unless the FIFOs stream it) repeated 100
-/// times between `CNN_START`/`CNN_COMPLETE` marks for the power monitor.
-fn energy_loads(s: &mut String, fifo: bool) {
-    s.push_str(concat!(
-        "\n  printf(\"Measuring weight loading...\\n\");\n",
-        "  CNN_START;\n",
-        "  for (i = 0; i < 100; i++)\n",
-        "    cnn_load_weights();\n",
-        "  CNN_COMPLETE;\n\n",
-        "  MXC_TMR_Delay(MXC_TMR0, 500000);\n",
-    ));
-    if fifo {
-        s.push_str(concat!(
-            "  printf(\"Skipping input loading (using FIFO)...\\n\");\n",
-            "  CNN_START;\n",
-            "  MXC_TMR_Delay(MXC_TMR0, 10); // Marks an empty interval\n",
-            "  CNN_COMPLETE;\n\n",
-        ));
-    } else {
-        s.push_str(concat!(
-            "  printf(\"Measuring input loading...\\n\");\n",
-            "  CNN_START;\n",
-            "  for (i = 0; i < 100; i++)\n",
-            "    load_input();\n",
-            "  CNN_COMPLETE;\n\n",
-        ));
-    }
-}
-
-/// `--energy`: 100 inferences (with their input loading) between the power-monitor marks.
-fn energy_inference(s: &mut String, fifo: bool) {
-    s.push_str(concat!(
-        "\n  MXC_TMR_Delay(MXC_TMR0, 500000);\n",
-        "  printf(\"Measuring input load + inference...\\n\");\n",
-        "  CNN_START;\n",
-        "  for (i = 0; i < 100; i++) {\n",
-    ));
-    if !fifo {
-        s.push_str("    load_input();\n");
-    }
-    s.push_str("    cnn_start();\n");
-    if fifo {
-        s.push_str("    load_input();\n");
-    }
-    s.push_str(concat!(
-        "    while (cnn_time == 0)\n",
-        "      MXC_LP_EnterSleepMode();\n",
-        "  }\n",
-        "  CNN_COMPLETE;\n\n",
-    ));
 }
 
 #[cfg(test)]

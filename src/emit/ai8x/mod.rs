@@ -1,6 +1,7 @@
-//! The files of a MAX78000 SDK project as izer (ai8x-synthesis `ai8xize.py`) writes them:
-//! `cnn.c`, `cnn.h`, `main.c`, `weights.h`, `sampledata.h`, `sampleoutput.h`, `softmax.c`,
-//! `Makefile`, `project.mk`, shaped by [`ProjectOptions`].
+//! The files of an ai8x (MAX78000, MAX78002) SDK project as izer (ai8x-synthesis
+//! `ai8xize.py`) writes them: `cnn.c`, `cnn.h`, `main.c`, `weights.h`, `sampledata.h`,
+//! `sampleoutput.h`, `softmax.c`, `Makefile`, `project.mk`, shaped by [`ProjectOptions`] and
+//! the graph's chip.
 //!
 //! Owns the C text of each file and which files a project has ([`ai8x_project`]). Must not
 //! allocate memory, derive layouts or compute register values: `crate::device::ai8x` does

@@ -1,4 +1,4 @@
-//! `convert`: a loaded MAX78000 network → the files of an SDK project, as izer's
+//! `convert`: a loaded ai8x network (MAX78000, MAX78002) → the files of an SDK project, as izer's
 //! `ai8xize.py` writes them (simulation for the known answer, then every emitter).
 //!
 //! Owns which files a project has and the order of the stages. Must not format any file (the
@@ -70,9 +70,10 @@ pub fn ai8x_project(
             files.push(("main_riscv.c".to_string(), main_riscv_c(graph, input, p)?));
         }
         files.push(("softmax.c".to_string(), SOFTMAX_C.to_string()));
-        files.push(("Makefile".to_string(), makefile(p)));
-        files.extend(riscv_makefiles(p));
-        files.push(("project.mk".to_string(), project_mk(p)));
+        let chip = dev::chip_of(graph);
+        files.push(("Makefile".to_string(), makefile(p, chip)));
+        files.extend(riscv_makefiles(p, chip));
+        files.push(("project.mk".to_string(), project_mk(p, chip)));
     }
     Ok(files
         .into_iter()

@@ -283,3 +283,94 @@ fn riscv_main_rejects_what_the_arm_main_rejects() {
         })
     );
 }
+
+/// `plain()` placed on the MAX78002.
+fn on_max78002() -> Graph {
+    let mut g = plain();
+    g.annex = crate::ir::Annex::new(crate::device::ai8x::NetworkPlacement {
+        chip: crate::device::ai8x::ChipId::Max78002,
+        ..Default::default()
+    });
+    g
+}
+
+/// The MAX78002 (izer `SUPPORT_PLL`): the PLL on with the core clock, loading at a quarter of
+/// its speed, the inference at full speed and back, the PLL off after the accelerator.
+#[test]
+fn max78002_runs_the_cnn_from_the_pll() {
+    let text = emit(&on_max78002(), &ProjectOptions::default()).unwrap();
+    assert!(text.contains("\n\n#include <assert.h>\n#include <stdlib.h>\n"));
+    let body = main_body(&text);
+    let order = [
+        "MXC_SYS_Clock_Select(MXC_SYS_CLOCK_IPO);",
+        "MXC_GCR->ipll_ctrl |= MXC_F_GCR_IPLL_CTRL_EN;",
+        "SystemCoreClockUpdate();",
+        "cnn_enable(MXC_S_GCR_PCLKDIV_CNNCLKSEL_IPLL, MXC_S_GCR_PCLKDIV_CNNCLKDIV_DIV4);",
+        "load_input();",
+        "| MXC_S_GCR_PCLKDIV_CNNCLKDIV_DIV1 | MXC_S_GCR_PCLKDIV_CNNCLKSEL_IPLL;",
+        "cnn_start();",
+        "MXC_LP_EnterSleepMode();",
+        "| MXC_S_GCR_PCLKDIV_CNNCLKDIV_DIV4 | MXC_S_GCR_PCLKDIV_CNNCLKSEL_IPLL;",
+        "if (check_output() != CNN_OK) fail();",
+        "cnn_disable();",
+        "MXC_GCR->ipll_ctrl &= ~MXC_F_GCR_IPLL_CTRL_EN;",
+    ];
+    let at: Vec<usize> = order.iter().map(|s| position(&body, s)).collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{body:#?}");
+    assert!(text.contains("// Core clock: 120 MHz internal primary oscillator\n"));
+    // Without --energy, the marks stay on the LEDs and there are no monitor pins.
+    assert!(!text.contains("gpio_trig"));
+}
+
+/// `--energy` on the MAX78002 (izer `REQUIRE_PMON_GPIO`): the power monitor's trigger pins
+/// are configured before the idle interval; each measured inference switches the CNN clock.
+#[test]
+fn max78002_energy_drives_the_power_monitor_pins() {
+    let opts = ProjectOptions {
+        energy: true,
+        ..ProjectOptions::default()
+    };
+    let text = emit(&on_max78002(), &opts).unwrap();
+    assert!(text.contains("\nmxc_gpio_cfg_t gpio_trig1, gpio_trig2;"));
+    let body = main_body(&text);
+    assert!(position(&body, "MXC_GPIO_Config(&gpio_trig2);") < position(&body, "SYS_START;"));
+    assert!(position(&body, "gpio_trig1.mask = MXC_GPIO_PIN_6;") < position(&body, "SYS_START;"));
+    let start = position(&body, "cnn_start();");
+    assert!(body[start - 1].ends_with("MXC_S_GCR_PCLKDIV_CNNCLKSEL_IPLL;"));
+    assert!(body[start - 1].contains("DIV1"));
+    let sleep = position(&body, "MXC_LP_EnterSleepMode();");
+    assert!(body[sleep + 2].contains("DIV4"), "{body:#?}");
+    // The MAX78000 keeps its LED marks.
+    assert!(!emit(&plain(), &opts).unwrap().contains("gpio_trig"));
+    let h = crate::emit::ai8x::cnn_h(&on_max78002(), &opts).unwrap();
+    assert!(h.contains("extern mxc_gpio_cfg_t gpio_trig1, gpio_trig2;\n"));
+    assert!(h.contains("#define CNN_START MXC_GPIO_OutSet(gpio_trig2.port, gpio_trig2.mask)\n"));
+    assert!(h.contains("#define SYS_COMPLETE MXC_GPIO_OutClr(gpio_trig1.port, gpio_trig1.mask)\n"));
+    assert!(h.contains("(MAX78002)"));
+}
+
+/// `--riscv` on the MAX78002: the Arm loader starts the PLL with the core clock; the RISC-V
+/// application uses it for the CNN clock and turns it off at the end.
+#[test]
+fn max78002_riscv_loader_starts_the_pll() {
+    let g = on_max78002();
+    let loader = emit(&g, &riscv(true)).unwrap();
+    assert!(loader.contains("\n\n#include <assert.h>\n"));
+    let body = main_body(&loader);
+    assert!(
+        position(&body, "MXC_SYS_Clock_Select(MXC_SYS_CLOCK_IPO);")
+            < position(&body, "MXC_GCR->ipll_ctrl |= MXC_F_GCR_IPLL_CTRL_EN;")
+    );
+    assert!(!loader.contains("ipll_ctrl &="));
+    let app = main_riscv_c(&g, &Array3::zeros((3, 4, 4)), &riscv(true)).unwrap();
+    let body = main_body(&app);
+    assert!(!body.iter().any(|l| l.contains("ipll_ctrl |=")));
+    position(
+        &body,
+        "cnn_enable(MXC_S_GCR_PCLKDIV_CNNCLKSEL_IPLL, MXC_S_GCR_PCLKDIV_CNNCLKDIV_DIV4);",
+    );
+    assert!(
+        position(&body, "cnn_disable();")
+            < position(&body, "MXC_GCR->ipll_ctrl &= ~MXC_F_GCR_IPLL_CTRL_EN;")
+    );
+}
