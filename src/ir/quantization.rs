@@ -127,6 +127,10 @@ pub struct ActQuant {
 pub struct QuantAttrs {
     pub scheme: QuantScheme,
     pub weight_bits: Option<WeightBits>,
+    /// The weights take the two values −1 and +1 (one bit each) instead of `weight_bits`'
+    /// two's-complement range; `weight_bits` is then 1.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub binary: bool,
     pub bias_bits: Option<u8>,
     /// Output shift as written in the network description or checkpoint (any shift a device
     /// adds on its own, such as MAX78000's `8 − bits` for narrow weights, is the device's).

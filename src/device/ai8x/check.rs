@@ -9,6 +9,9 @@
 mod conv;
 mod geometry;
 mod mapping;
+mod writer;
+
+pub use writer::project_writer_gap;
 
 use super::chip::Chip;
 use super::kernel_map::allocate_kernels;

@@ -75,8 +75,11 @@ pub struct MemoryMap {
 pub struct Features {
     /// Depthwise convolution (`groups` = channels).
     pub depthwise: bool,
-    /// Binary ±1 weights (`weight_bits: -1`).
+    /// Binary ±1 weights (`quantization: bin`, izer's `-1`).
     pub binary_weights: bool,
+    /// Dilation of Conv2d kernels (izer's documentation: MAX78002 only; Conv1d dilation is
+    /// common to the family).
+    pub conv2d_dilation: bool,
     /// Chaining layers out of order (`next_sequence`).
     pub link_layers: bool,
     /// A streaming layer without a convolution (passthrough).
@@ -351,6 +354,7 @@ pub const MAX78000: Chip = Chip {
     features: Features {
         depthwise: false,
         binary_weights: false,
+        conv2d_dilation: false,
         link_layers: false,
         streaming_passthrough: true,
         stream_bias: false,
@@ -416,6 +420,7 @@ pub const MAX78002: Chip = Chip {
     features: Features {
         depthwise: true,
         binary_weights: true,
+        conv2d_dilation: true,
         link_layers: true,
         streaming_passthrough: false,
         stream_bias: true,

@@ -23,7 +23,7 @@ pub(crate) mod testutil;
 pub mod training;
 mod widths;
 
-pub use check::{check_graph, violations, violations_with};
+pub use check::{check_graph, project_writer_gap, violations, violations_with};
 pub use chip::{
     Chip, ChipId, Clocks, CountStop, Features, MAX78000, MAX78000_REGISTERS, MAX78002,
     MAX78002_REGISTERS, MemoryMap, RegSlot, RegisterLayout,

@@ -201,6 +201,7 @@ impl Target for Ai8xTarget {
                 self.chip.name
             ))
         })?;
+        super::check::project_writer_gap(graph, self.chip).map_err(TargetError::device)?;
         let opts = ConvertOptions {
             project: project_options(req),
             kat: kat_options(&req.izer),

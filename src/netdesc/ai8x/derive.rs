@@ -68,6 +68,7 @@ pub fn build_graph(
             .into(),
         ));
     }
+    super::features::check_features(desc, chip)?;
     let walk = sequence_walk(&cx)?;
     let mut nodes: Vec<Node> = Vec::with_capacity(walk.used);
     for ll in 0..walk.used {

@@ -120,7 +120,7 @@ pub fn parse_layer(seq: usize, item: &Value) -> Result<LayerDesc, KeyError> {
     let streaming = e.flag("streaming", &mut warnings)?.unwrap_or(false);
     let flatten = e.flag("flatten", &mut warnings)?.unwrap_or(false);
     let (in_sequences, next_sequence, simulated_sequence) = keys::sequences(&e)?;
-    let conv_groups = keys::conv_groups(&e)?;
+    let (conv_groups, conv_groups_key) = keys::conv_groups(&e)?;
     let write_gap = e.with("write_gap", value::uint)?.unwrap_or(0);
     let bias_group = keys::bias_group(&e)?;
     let ai87_only = keys::ai87_only(&e, &mut warnings)?;
@@ -177,6 +177,7 @@ pub fn parse_layer(seq: usize, item: &Value) -> Result<LayerDesc, KeyError> {
         flatten,
         write_gap,
         conv_groups,
+        conv_groups_key,
         bias_group,
         output,
         weight_source: None,

@@ -86,6 +86,8 @@ pub struct LayerDesc {
     pub flatten: bool,
     pub write_gap: u32,
     pub conv_groups: usize,
+    /// The key `conv_groups` was read from (`conv_groups` or its alias `groups`).
+    pub conv_groups_key: &'static str,
     pub bias_group: Option<Vec<u32>>,
     pub output: bool,
     pub weight_source: Option<i64>,

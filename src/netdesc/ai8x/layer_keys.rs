@@ -423,11 +423,11 @@ pub(super) fn sequences(e: &Entry<'_>) -> Result<SequenceRefs, KeyError> {
     Ok((in_sequences, next_sequence, simulated_sequence))
 }
 
-/// `conv_groups`/`groups`, 1 by default.
-pub(super) fn conv_groups(e: &Entry<'_>) -> Result<usize, KeyError> {
+/// `conv_groups`/`groups`, 1 by default, and the key it was read from.
+pub(super) fn conv_groups(e: &Entry<'_>) -> Result<(usize, &'static str), KeyError> {
     match e.alias(&["conv_groups", "groups"])? {
-        Some((k, v)) => value::count(v).map_err(|m| (Some(k), m)),
-        None => Ok(1),
+        Some((k, v)) => value::count(v).map(|n| (n, k)).map_err(|m| (Some(k), m)),
+        None => Ok((1, "conv_groups")),
     }
 }
 

@@ -44,6 +44,7 @@ fn map_options(req: &LoadRequest, chip: ChipId) -> MapOptions {
     };
     MapOptions {
         no_bias,
+        binary_weights: chip.chip().features.binary_weights,
         ..MapOptions::default()
     }
 }
@@ -133,6 +134,7 @@ pub fn build(req: &LoadRequest, d: &desc::NetworkDesc, chip: ChipId) -> Result<B
         channels: input.channels,
         dims: input.dims,
     };
+    desc::check_features(d, chip)?;
     let map = match &req.checkpoint {
         Some(p) => Some(desc::map_checkpoint(
             d,

@@ -7,6 +7,7 @@
 mod derive;
 mod desc;
 mod error;
+mod features;
 mod layer;
 mod layer_desc;
 mod layer_keys;
@@ -22,6 +23,7 @@ pub use desc::{
     parse_with_layers,
 };
 pub use error::DescError;
+pub use features::{FeatureUse, check_features, feature_uses};
 pub use layer::{LAYER_KEYS, TRAINING_LAYER_KEYS};
 pub use layer_desc::{DescBatchNorm, DescOp, DescQuant, LayerDesc};
 pub use load::{LoadError, LoadRequest, build, load_desc, load_for, load_max78000, sample_shape};

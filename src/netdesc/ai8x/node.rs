@@ -5,7 +5,7 @@
 //! Owns that translation only; what is derived across layers (channels, dimensions, offsets,
 //! output maps) is `derive.rs`'s.
 
-use super::layer_desc::{DescBatchNorm, DescOp, LayerDesc};
+use super::layer_desc::{DescBatchNorm, DescOp, DescQuant, LayerDesc};
 use super::weights::LayerWeights;
 use crate::device::ai8x::{Placement, ProcessorMask};
 use crate::ir::{
@@ -48,15 +48,19 @@ pub(super) fn make_node(
     let bias = lw
         .and_then(|x| x.bias.as_ref())
         .map(|(_, b)| Array1::from_iter(b.iter().map(|v| *v as f32)));
+    let described_binary = l.quantization == Some(DescQuant::Binary);
     let quant = QuantAttrs {
         scheme: if lw.is_some() {
             QuantScheme::Max78000
         } else {
             QuantScheme::Float
         },
-        weight_bits: lw
-            .map(|x| x.weight_bits)
-            .or(l.op.ne(&DescOp::Passthrough).then_some(WeightBits::B8)),
+        weight_bits: lw.map(|x| x.weight_bits).or(match l.op {
+            DescOp::Passthrough => None,
+            _ if described_binary => Some(WeightBits::B1),
+            _ => Some(WeightBits::B8),
+        }),
+        binary: lw.map_or(described_binary, |x| x.binary),
         bias_bits: bias.as_ref().map(|_| 8),
         output_shift: Some(lw.map_or(l.output_shift.unwrap_or(0), |x| x.output_shift) as i32),
         act: Some(ActQuant {

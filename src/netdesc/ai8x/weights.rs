@@ -16,6 +16,9 @@ pub struct MapOptions {
     pub skip_checkpoint_layers: usize,
     /// Layer indices whose bias is dropped (`--no-bias`).
     pub no_bias: Vec<usize>,
+    /// The chip takes binary ±1 weights: `quantization: bin` is allowed, and weights that are
+    /// all ±1 without a `quantization` key are read as binary (izer's rule).
+    pub binary_weights: bool,
 }
 
 /// The integer data of one weighted layer, as izer reads it.
@@ -28,6 +31,8 @@ pub struct LayerWeights {
     /// Bias key and integer bias values β, if the layer has a bias.
     pub bias: Option<(String, Vec<i64>)>,
     pub weight_bits: WeightBits,
+    /// The weights are ±1 (`weight_bits` is then 1).
+    pub binary: bool,
     /// Output shift without the implicit `8 − bits`.
     pub output_shift: i64,
     pub in_channels: usize,
@@ -186,9 +191,25 @@ impl Mapper<'_> {
             .and_then(RawTensor::scalar)
             .map_or(8, |v| v.trunc() as i64);
         let all_zero = ints.iter().all(|v| *v == 0);
-        let weight_bits = self.weight_bits(seq, l, &wb_key, wb, all_zero)?;
+        let all_unit = ints.iter().all(|v| v.abs() == 1);
+        let binary = self.opts.binary_weights
+            && (l.quantization == Some(DescQuant::Binary)
+                || l.quantization.is_none() && all_unit && !ints.is_empty());
+        let weight_bits = if binary {
+            WeightBits::B1
+        } else {
+            self.weight_bits(seq, l, &wb_key, wb, all_zero)?
+        };
+        if binary && !all_unit {
+            let bad = ints.iter().find(|v| v.abs() != 1).copied().unwrap_or(0);
+            return Err(self.err(
+                Some(seq),
+                Some(key),
+                format!("weight {bad} is not −1 or +1, as binary quantization needs"),
+            ));
+        }
         let (lo, hi) = weight_bits.range();
-        if let Some(bad) = ints.iter().find(|v| **v < lo || **v > hi) {
+        if let Some(bad) = ints.iter().find(|v| !binary && (**v < lo || **v > hi)) {
             return Err(self.err(
                 Some(seq),
                 Some(key),
@@ -209,6 +230,7 @@ impl Mapper<'_> {
             weights: tensor.clone(),
             bias,
             weight_bits,
+            binary,
             output_shift,
             in_channels,
             out_channels,

@@ -48,6 +48,10 @@ pub struct LayerQuant {
     pub shift_quantile: f32,
     /// Simulate mode: the checkpoint's output shift `σ`.
     pub output_shift: i32,
+    /// Binary weights (MAX78002): in QAT the scaled weights become their sign, ±1 (0 counts
+    /// as +1), with a straight-through gradient; `bits` is 1, so the bias, the output scale
+    /// and simulate mode are those of 1-bit weights.
+    pub binary: bool,
 }
 
 impl LayerQuant {
@@ -61,6 +65,7 @@ impl LayerQuant {
             activations: true,
             shift_quantile: 1.0,
             output_shift: 0,
+            binary: false,
         }
     }
 
@@ -74,6 +79,7 @@ impl LayerQuant {
             activations: true,
             shift_quantile: 1.0,
             output_shift,
+            binary: false,
         }
     }
 
@@ -98,6 +104,19 @@ fn quantize_scaled<const D: usize>(u: Tensor<D>, half: f32) -> Tensor<D> {
     ste::round_half_up(u.mul_scalar(half))
         .div_scalar(half)
         .clamp(-1.0, (half - 1.0) / half)
+}
+
+/// `+1` where `u ≥ 0` and `−1` elsewhere in the forward pass, `u`'s gradient unchanged in the
+/// backward pass (straight-through, as for rounding).
+pub fn sign_ste<const D: usize>(u: Tensor<D>) -> Tensor<D> {
+    let d = u.clone().detach();
+    let s = d
+        .clone()
+        .greater_equal_elem(0.0)
+        .float()
+        .mul_scalar(2.0)
+        .sub_scalar(1.0);
+    ste::straight_through(u, s)
 }
 
 impl FakeQuant for LayerQuant {
@@ -128,8 +147,13 @@ impl FakeQuant for LayerQuant {
                 let e = qat_scale_exponent(l);
                 let scale = 2f32.powi(e);
                 let half = self.half();
+                let scaled = weight.mul_scalar(scale);
                 OperatorParams {
-                    weight: quantize_scaled(weight.mul_scalar(scale), half),
+                    weight: if self.binary {
+                        sign_ste(scaled)
+                    } else {
+                        quantize_scaled(scaled, half)
+                    },
                     bias: bias.map(|b| quantize_scaled(b.mul_scalar(scale), half)),
                     output_scale: if self.wide { 1.0 } else { 2f32.powi(-e) },
                 }

@@ -142,3 +142,32 @@ fn pooling_and_data_stages() {
     let y = t1(&[2.5, -2.5, 300.0, -300.0], &d).reshape([1, 4, 1, 1]);
     assert_eq!(vals(s.average_pooled(y)), [2.0, -2.0, 127.0, -128.0]);
 }
+
+#[test]
+fn binary_sign_with_a_straight_through_gradient() {
+    // sign(u) with 0 → +1; the gradient passes everywhere, clamp-free.
+    let d = Device::flex().autodiff();
+    let x = t1(&[-1.2, -0.3, 0.0, 0.4, 2.0], &d).require_grad();
+    let q = sign_ste(x.clone());
+    assert_eq!(vals(q.clone()), [-1.0, -1.0, 1.0, 1.0, 1.0]);
+    let g = q.sum().backward();
+    assert_eq!(vals(x.grad(&g).unwrap()), [1.0; 5]);
+}
+
+#[test]
+fn binary_qat_and_simulate_modes_agree_on_the_worked_example() {
+    let (w, b) = ([0.3, -0.1234], 0.05);
+    // L = 0.3 → e = 1: weights sign(2·w) = [+1, −1]; bias rhu(0.1) = 0 on the 1-bit grid;
+    // acc = 0.5 − 0.25 = 0.25, × 2^−1 = 0.125 = 16/128.
+    let qat = LayerQuant {
+        binary: true,
+        ..LayerQuant::qat(WeightBits::B1, false)
+    };
+    assert_eq!(linear_example(&qat, w, b, [0.5, 0.25]), 16.0 / 128.0);
+    // Integers: Wq = [1, −1] (× 2^7), β = 0, σ = −1: floor((64 − 32)·128 / 2) / 128 = 16.
+    let sim = LayerQuant::simulate(WeightBits::B1, false, -1);
+    assert_eq!(linear_example(&sim, [1.0, -1.0], 0.0, [64.0, 32.0]), 16.0);
+    // As 1-bit (−1/0) weights both round to 0 (rhu(0.6) = 1 clamps to 0), and so does the output.
+    let one_bit = LayerQuant::qat(WeightBits::B1, false);
+    assert_eq!(linear_example(&one_bit, w, b, [0.5, 0.25]), 0.0);
+}

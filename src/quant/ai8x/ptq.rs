@@ -8,7 +8,7 @@
 //! Reads the network description (its per-layer `quantization` and `output_shift` keys and
 //! the graph); must not read checkpoints or write files (the job does).
 
-use super::quantize::{QuantizedParams, quantize_params};
+use super::quantize::{QuantizedParams, binary_params, quantize_params};
 use crate::checkpoint::native::{LayerMeta, NativeCheckpoint, NativeMeta};
 use crate::device::ai8x::ChipId;
 use crate::device::{QuantizeRequest, Quantized, QuantizedLayer};
@@ -124,7 +124,9 @@ pub fn quantize(req: &QuantizeRequest, chip: ChipId) -> Result<Quantized, Quanti
             continue;
         };
         let layer = d.layers.get(i);
+        let binary = node.quant.binary;
         let bits = match layer.and_then(|l| l.quantization) {
+            Some(_) if binary => WeightBits::B1,
             Some(q) => description_bits(q, &d.file, i, &name)?,
             None => config
                 .map(|c| c.bits_for(&name))
@@ -133,6 +135,7 @@ pub fn quantize(req: &QuantizeRequest, chip: ChipId) -> Result<Quantized, Quanti
         };
         if let Some(trained) = trained.map(|p| p.bits_for(&name))
             && trained != bits
+            && !binary
         {
             warnings.push(format!(
                 "layer {i} (`{name}`): trained with {trained}-bit weights, quantized to {bits} bits"
@@ -143,7 +146,11 @@ pub fn quantize(req: &QuantizeRequest, chip: ChipId) -> Result<Quantized, Quanti
                 "layer {i} (`{name}`): the description's `output_shift` replaces the computed one in sim and convert"
             ));
         }
-        let p = quantize_params(w, node.bias.as_ref(), bits, req.method, shift_quantile);
+        let p = if binary {
+            binary_params(w, node.bias.as_ref(), req.method, shift_quantile)
+        } else {
+            quantize_params(w, node.bias.as_ref(), bits, req.method, shift_quantile)
+        };
         let q = &mut quantized.nodes[i];
         q.weights = Some(p.weights.clone());
         q.bias = p.bias.clone();

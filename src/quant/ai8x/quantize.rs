@@ -163,6 +163,28 @@ pub fn quantize_params(
     }
 }
 
+/// Quantize one layer to binary ±1 weights: the shift and the bias are those of 1-bit weights
+/// (the same scale exponent), each weight becomes its sign (0 counts as +1), and only the bias
+/// can saturate.
+pub fn binary_params(
+    w: &ArrayD<f32>,
+    b: Option<&Array1<f32>>,
+    method: ClipMethod,
+    shift_quantile: f32,
+) -> QuantizedParams {
+    let one_bit = quantize_params(w, b, WeightBits::B1, method, shift_quantile);
+    let factor = one_bit.factor;
+    let weight_saturated = w
+        .iter()
+        .filter(|v| !(-1.0..=0.0).contains(&(*v * factor + 0.5).floor()))
+        .count();
+    QuantizedParams {
+        weights: w.mapv(|v| if v >= 0.0 { 1.0 } else { -1.0 }),
+        saturated: one_bit.saturated - weight_saturated,
+        ..one_bit
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,6 +192,22 @@ mod tests {
 
     fn w(v: &[f32], shape: &[usize]) -> ArrayD<f32> {
         ArrayD::from_shape_vec(IxDyn(shape), v.to_vec()).unwrap()
+    }
+
+    #[test]
+    fn binary_weights_are_signs_with_the_one_bit_shift() {
+        // max|P| = 0.3 → e = 1 for 1 bit: factor 2, output shift −1; signs [+1, −1]; the bias
+        // rhu(0.05·2) = 0. 0.3·2 would saturate 1-bit weights but is no saturation here.
+        let weights = w(&[0.3, -0.1234, 0.0], &[3, 1]);
+        let bias = array![0.05f32, -0.05, 0.2];
+        let q = binary_params(&weights, Some(&bias), ClipMethod::MaxBitShift, 1.0);
+        assert_eq!(
+            q.weights.iter().copied().collect::<Vec<_>>(),
+            [1.0, -1.0, 1.0]
+        );
+        assert_eq!(q.bias.unwrap().to_vec(), [0.0, 0.0, 0.0]);
+        assert_eq!((q.factor, q.output_shift, q.saturated), (2.0, -1, 0));
+        assert_eq!(q.bits, WeightBits::B1);
     }
 
     #[test]

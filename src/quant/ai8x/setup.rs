@@ -63,7 +63,12 @@ pub fn apply_policy(graph: &mut Graph, policy: &QatPolicy) {
         if !is_device_node(node) || !node.op.has_weights() {
             continue;
         }
-        let bits = policy.bits_for(name);
+        // Binary layers keep their ±1 weights (1 bit) whatever the policy's width.
+        let bits = if node.quant.binary {
+            WeightBits::B1
+        } else {
+            policy.bits_for(name)
+        };
         node.quant.scheme = QuantScheme::Max78000;
         node.quant.weight_bits = Some(bits);
         node.quant.bias_bits = node
@@ -92,6 +97,7 @@ pub fn qat(graph: &Graph, parts: QatParts, shift_quantile: f32) -> ModelQuant {
             weights: parts.weights,
             activations: parts.activations,
             shift_quantile,
+            binary: n.quant.binary,
             ..LayerQuant::qat(n.quant.weight_bits.unwrap_or(WeightBits::B8), is_wide(n))
         }),
         input_scale: None,

@@ -28,7 +28,9 @@ impl Checker<'_> {
                 ),
             );
         }
-        self.no_dilation(l, c);
+        if !self.chip.features.conv2d_dilation {
+            self.no_dilation(l, c);
+        }
     }
 
     pub(super) fn transposed(&mut self, l: &Layer, c: &Conv) {
@@ -78,7 +80,7 @@ impl Checker<'_> {
         self.no_dilation(l, c);
     }
 
-    /// Dilation is a Conv1d feature on MAX78000.
+    /// Dilation is a Conv1d feature (and a Conv2d one where the chip has it).
     fn no_dilation(&mut self, l: &Layer, c: &Conv) {
         if c.dilation != [1, 1] {
             let [dh, dw] = c.dilation;
@@ -222,11 +224,41 @@ impl Checker<'_> {
         }
         let groups = c.groups.max(l.place.conv_groups);
         if groups > 1 {
+            self.depthwise(l, groups);
+        }
+    }
+
+    /// Convolution groups: only depthwise (groups = input = output channels), on a chip that
+    /// has it, without flattening or a bias group.
+    fn depthwise(&mut self, l: &Layer, groups: usize) {
+        let i = l.index;
+        if !self.chip.features.depthwise {
+            let msg = format!("convolution groups {groups} are not supported (only 1)");
+            self.push(i, "conv_groups", msg);
+            return;
+        }
+        if matches!(l.node.op, Op::ConvTranspose2d(_)) {
+            let msg =
+                format!("convolution groups {groups} are only supported for Conv2d and Conv1d");
+            self.push(i, "conv_groups", msg);
+        }
+        let (cin, cout) = (l.node.in_shape.channels, l.node.out_shape.channels);
+        if groups != cin || groups != cout {
             self.push(
-                l.index,
+                i,
                 "conv_groups",
-                format!("convolution groups {groups} are not supported (only 1)"),
+                format!(
+                    "convolution groups {groups} must equal the input channels ({cin}) and the output channels ({cout})"
+                ),
             );
+        }
+        if l.node.flatten {
+            let msg = format!("convolution groups {groups} cannot be combined with flatten");
+            self.push(i, "conv_groups", msg);
+        }
+        if l.place.bias_group.is_some() {
+            let msg = "`bias_group` is not supported for depthwise layers".to_string();
+            self.push(i, "bias_group", msg);
         }
     }
 }

@@ -1,7 +1,8 @@
 //! The batch path against the image-by-image reference path on random layers of every kind
 //! (Conv1d, Conv2d, ConvTranspose2d, Linear with flatten, passthrough, element-wise with
-//! pool-first and pool-last), every weight width (1/2/4/8 bits), padding, stride, dilation,
-//! pooling, activations, shifts and 32-bit outputs: identical outputs for every layer.
+//! pool-first and pool-last), every weight width (1/2/4/8 bits and binary ±1), depthwise
+//! Conv2d, padding, stride, dilation, pooling, activations, shifts and 32-bit outputs:
+//! identical outputs for every layer.
 
 use super::{Prepared, SimOptions, Simulator};
 use crate::data::rng::Rng;
@@ -63,8 +64,16 @@ fn quantize_randomly(r: &mut Rng, node: &mut Node) {
     } else {
         (-(1 << (bits - 1)), (1 << (bits - 1)) - 1)
     };
+    // Half the 1-bit layers binary (MAX78002): ±1 instead of −1/0.
+    let binary = bits == 1 && r.below_usize(2) == 0;
     let n: usize = shape.iter().product();
-    let w: Vec<f32> = (0..n).map(|_| r.range_i64(lo, hi) as f32).collect();
+    let w: Vec<f32> = (0..n)
+        .map(|_| match (binary, r.range_i64(lo, hi)) {
+            (true, 0) => 1.0,
+            (_, v) => v as f32,
+        })
+        .collect();
+    node.quant.binary = binary;
     node.weights = Some(ArrayD::from_shape_vec(IxDyn(&shape), w).expect("shape"));
     let out = node.out_shape.channels;
     if r.below_usize(3) > 0 {
@@ -97,11 +106,13 @@ fn random_graph(r: &mut Rng) -> Option<Graph> {
     let (op, in_shape, pool) = match kind {
         0 => {
             let k = pick(r, &[[1, 1], [3, 3], [2, 2], [3, 1]]);
-            (
-                Op::Conv2d(random_conv(r, out, k)),
-                input,
-                random_pool(r, false),
-            )
+            // A third of them depthwise (MAX78002): groups = input = output channels.
+            let depthwise = r.below_usize(3) == 0;
+            let mut conv = random_conv(r, if depthwise { c } else { out }, k);
+            if depthwise {
+                conv.groups = c;
+            }
+            (Op::Conv2d(conv), input, random_pool(r, false))
         }
         1 => {
             let k = 1 + r.below_usize(9);

@@ -11,6 +11,8 @@ mod batch_tests;
 mod conv;
 mod eltwise;
 mod engine;
+#[cfg(test)]
+mod feature_tests;
 mod layer;
 mod log;
 mod pool;

@@ -105,6 +105,25 @@ fn integer_weights(index: usize, node: &Node) -> Result<(Vec<usize>, Vec<i32>), 
     Ok((expected, values))
 }
 
+/// A grouped kernel (`[out][in/groups][kh][kw]`) as a dense one over all input channels, zero
+/// where an input channel is outside the output channel's group: output channel `o` of group
+/// `o / (out/groups)` reads only that group's inputs (depthwise: only input channel `o`). Both
+/// the image-by-image and the batched correlation then run it unchanged.
+pub fn ungrouped(k: Kernel, groups: usize) -> Kernel {
+    if groups <= 1 || !k.out.is_multiple_of(groups) {
+        return k;
+    }
+    let taps = k.kh * k.kw;
+    let (per_group_out, inp) = (k.out / groups, k.inp * groups);
+    let mut w = vec![0i32; k.out * inp * taps];
+    for (o, row) in k.w.chunks(k.inp * taps).enumerate().take(k.out) {
+        let first = (o / per_group_out) * k.inp;
+        let at = (o * inp + first) * taps;
+        w[at..at + row.len()].copy_from_slice(row);
+    }
+    Kernel { inp, w, ..k }
+}
+
 pub fn prepare(index: usize, node: &Node) -> Result<PreparedLayer, SimError> {
     let mac = match node.op {
         Op::Conv2d(c) | Op::Conv1d(c) => {
@@ -114,13 +133,16 @@ pub fn prepare(index: usize, node: &Node) -> Result<PreparedLayer, SimError> {
             } else {
                 (s[2], 1)
             };
-            let kernel = Kernel {
-                out: s[0],
-                inp: s[1],
-                kh,
-                kw,
-                w,
-            };
+            let kernel = ungrouped(
+                Kernel {
+                    out: s[0],
+                    inp: s[1],
+                    kh,
+                    kw,
+                    w,
+                },
+                c.groups,
+            );
             let one_d = matches!(node.op, Op::Conv1d(_));
             let pad = if one_d { [c.pad[0], 0] } else { c.pad };
             let stride = if one_d { [c.stride[0], 1] } else { c.stride };
