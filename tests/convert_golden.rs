@@ -24,51 +24,7 @@ use std::path::{Path, PathBuf};
 /// folder, the output under `out`, `--sample-input` added where izer used its default.
 fn qtool_args(net_dir: &Path, out: &Path) -> Vec<String> {
     let cmd = std::fs::read_to_string(net_dir.join("golden/CMD.txt")).unwrap();
-    izer_command_args(cmd.lines().next().unwrap(), net_dir, out)
-}
-
-/// [`qtool_args`] for the izer command line `cmd`.
-fn izer_command_args(cmd: &str, net_dir: &Path, out: &Path) -> Vec<String> {
-    let words: Vec<&str> = cmd.split_whitespace().collect();
-    assert_eq!(words[0], "ai8xize.py");
-    let local = |w: &str| {
-        let name = Path::new(w).file_name().unwrap();
-        net_dir.join(name).display().to_string()
-    };
-    let mut args = vec!["convert".to_string(), "-q".to_string()];
-    let mut i = 1;
-    let mut sample = false;
-    while i < words.len() {
-        let w = words[i];
-        match w {
-            "--checkpoint-file" | "--config-file" | "--sample-input" => {
-                sample |= w == "--sample-input";
-                args.extend([w.to_string(), local(words[i + 1])]);
-                i += 1;
-            }
-            "--test-dir" => {
-                args.extend([w.to_string(), out.display().to_string()]);
-                i += 1;
-            }
-            _ => args.push(w.to_string()),
-        }
-        i += 1;
-    }
-    if !sample {
-        let npy = std::fs::read_dir(net_dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .find(|p| p.extension().is_some_and(|e| e == "npy"))
-            .unwrap();
-        args.extend(["--sample-input".to_string(), npy.display().to_string()]);
-    }
-    args
-}
-
-/// The file from its first `#define` on (header comments are qtool's own).
-fn defines(p: &Path) -> String {
-    let t = std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-    t[t.find("#define").unwrap_or(t.len())..].to_string()
+    common::izer_command_args(cmd.lines().next().unwrap(), net_dir, out)
 }
 
 /// `f` of our project exists without izer's licence text; a data header also has izer's
@@ -82,8 +38,8 @@ fn check_file(network: &str, ours: &Path, golden: &Path, f: &str) {
     );
     if ["weights.h", "sampledata.h", "sampleoutput.h"].contains(&f) {
         assert_eq!(
-            defines(&ours.join(f)),
-            defines(&golden.join(f)),
+            common::defines(&ours.join(f)),
+            common::defines(&golden.join(f)),
             "{network}/{f}"
         );
     }
@@ -174,7 +130,7 @@ fn mnist_riscv() {
     let net_dir = dir.join("mnist-riscv");
     let golden = dir.join("mnist/golden");
     let tmp = tempfile::tempdir().unwrap();
-    let args = izer_command_args(MNIST_RISCV_CMD, &net_dir, tmp.path());
+    let args = common::izer_command_args(MNIST_RISCV_CMD, &net_dir, tmp.path());
     let r = Command::cargo_bin("qtool")
         .unwrap()
         .args(&args)
