@@ -27,12 +27,6 @@ fn qtool_args(net_dir: &Path, out: &Path) -> Vec<String> {
     common::izer_command_args(cmd.lines().next().unwrap(), net_dir, out)
 }
 
-/// The file from its first `#define` on (header comments are qtool's own).
-fn defines(p: &Path) -> String {
-    let t = std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-    t[t.find("#define").unwrap_or(t.len())..].to_string()
-}
-
 /// `f` of our project exists without izer's licence text; a data header also has izer's
 /// `#define`s.
 fn check_file(network: &str, ours: &Path, golden: &Path, f: &str) {
@@ -44,8 +38,8 @@ fn check_file(network: &str, ours: &Path, golden: &Path, f: &str) {
     );
     if ["weights.h", "sampledata.h", "sampleoutput.h"].contains(&f) {
         assert_eq!(
-            defines(&ours.join(f)),
-            defines(&golden.join(f)),
+            common::defines(&ours.join(f)),
+            common::defines(&golden.join(f)),
             "{network}/{f}"
         );
     }

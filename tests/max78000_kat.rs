@@ -95,7 +95,7 @@ fn golden_files_parse_and_render_word_for_word() {
         let (text, file) = golden(&dir, net);
         let words = parse_sample_output(&text, &file).unwrap();
         assert_eq!(words.last(), Some(&0), "{net}");
-        let ours = render_sample_output(&words);
+        let ours = render_sample_output(&qtool::device::ai8x::MAX78000, &words);
         let define = |t: &str| t[t.find("#define").unwrap()..].to_string();
         assert_eq!(define(&ours), define(&text), "{net}");
         assert_ne!(ours, text, "{net}: the header comment is qtool's own");

@@ -14,16 +14,17 @@ use std::path::{Path, PathBuf};
 /// message goes straight to the process's stderr, past the test harness's output capture, so
 /// it is seen.
 pub fn reference_dir() -> Option<PathBuf> {
-    family_reference_dir("ai8x")
+    reference_dir_of("ai8x")
 }
 
 /// The MAX78002 (izer "ai87") reference folder, or `None` (said loudly) when absent.
 pub fn reference_dir_ai87() -> Option<PathBuf> {
-    family_reference_dir("ai87")
+    reference_dir_of("ai87")
 }
 
-/// `../shared/reference/<family>`, or `None` (said loudly) when absent.
-fn family_reference_dir(family: &str) -> Option<PathBuf> {
+/// The reference folder of one chip's networks (`ai8x`: MAX78000, `ai87`: MAX78002), or
+/// `None` (said loudly) when it is absent.
+pub fn reference_dir_of(family: &str) -> Option<PathBuf> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../shared/reference")
         .join(family);
@@ -36,6 +37,52 @@ fn family_reference_dir(family: &str) -> Option<PathBuf> {
     );
     let _ = std::io::stderr().lock().write_all(msg.as_bytes());
     None
+}
+
+/// izer's command line `cmd` (from a golden `CMD.txt`) as `qtool convert` arguments: paths
+/// mapped into the network's reference folder `net_dir`, the output under `out`,
+/// `--sample-input` added where izer used its default.
+pub fn izer_command_args(cmd: &str, net_dir: &Path, out: &Path) -> Vec<String> {
+    let words: Vec<&str> = cmd.split_whitespace().collect();
+    assert_eq!(words[0], "ai8xize.py");
+    let local = |w: &str| {
+        let name = Path::new(w).file_name().unwrap();
+        net_dir.join(name).display().to_string()
+    };
+    let mut args = vec!["convert".to_string(), "-q".to_string()];
+    let mut i = 1;
+    let mut sample = false;
+    while i < words.len() {
+        let w = words[i];
+        match w {
+            "--checkpoint-file" | "--config-file" | "--sample-input" => {
+                sample |= w == "--sample-input";
+                args.extend([w.to_string(), local(words[i + 1])]);
+                i += 1;
+            }
+            "--test-dir" => {
+                args.extend([w.to_string(), out.display().to_string()]);
+                i += 1;
+            }
+            _ => args.push(w.to_string()),
+        }
+        i += 1;
+    }
+    if !sample {
+        let npy = std::fs::read_dir(net_dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|e| e == "npy"))
+            .unwrap();
+        args.extend(["--sample-input".to_string(), npy.display().to_string()]);
+    }
+    args
+}
+
+/// A generated file from its first `#define` on (header comments are each tool's own).
+pub fn defines(p: &Path) -> String {
+    let t = std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    t[t.find("#define").unwrap_or(t.len())..].to_string()
 }
 
 /// The 15 reference networks: (folder, yaml, checkpoint, sample) paths.
@@ -96,13 +143,23 @@ pub fn load_reference(
     ckpt: &std::path::Path,
     sample: &std::path::Path,
 ) -> (qtool::netdesc::ai8x::Built, ndarray::Array3<i64>) {
+    load_reference_on(yaml, ckpt, sample, qtool::device::ai8x::ChipId::Max78000)
+}
+
+/// [`load_reference`] placed on `chip`.
+pub fn load_reference_on(
+    yaml: &std::path::Path,
+    ckpt: &std::path::Path,
+    sample: &std::path::Path,
+    chip: qtool::device::ai8x::ChipId,
+) -> (qtool::netdesc::ai8x::Built, ndarray::Array3<i64>) {
     let req = qtool::netdesc::ai8x::LoadRequest {
         network: yaml.to_path_buf(),
         checkpoint: Some(ckpt.to_path_buf()),
         sample_input: Some(sample.to_path_buf()),
         ..Default::default()
     };
-    let built = qtool::netdesc::ai8x::load_max78000(&req)
+    let built = qtool::netdesc::ai8x::load_for(&req, chip)
         .unwrap_or_else(|e| panic!("{}: {e}", yaml.display()));
     let input =
         qtool::device::ai8x::sim::input_tensor(&qtool::io::npy::read_i64(sample).unwrap()).unwrap();

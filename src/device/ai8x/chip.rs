@@ -316,6 +316,12 @@ pub struct Chip {
     pub kernel_words_large: u32,
     /// Kernel-memory address space per processor, in 72-bit columns (izer `MASK_OFFS`).
     pub kernel_column_space: u32,
+    /// Columns of one kernel-memory instance below `kernel_words_per_processor` (izer
+    /// `MASK_INSTANCE_LARGE`) and of one instance of the large processors' extension above it
+    /// (izer `MASK_INSTANCE_SMALL`). With [`Features::weight_mask`], a depthwise layer's kernels
+    /// must not cross an instance boundary.
+    pub kernel_instance_words: u32,
+    pub kernel_instance_words_extended: u32,
     /// TRAM words per processor and its address space (izer `TRAM_SIZE`, `TRAM_OFFS`).
     pub tram_size: u32,
     pub tram_space: u32,
@@ -385,6 +391,8 @@ pub const MAX78000: Chip = Chip {
     max_start_layer: 0,
     kernel_words_large: 768,
     kernel_column_space: 1024,
+    kernel_instance_words: 768,
+    kernel_instance_words_extended: 768,
     tram_size: 3072,
     tram_space: 4096,
     flash_size: 0x8000,
@@ -451,6 +459,8 @@ pub const MAX78002: Chip = Chip {
     max_start_layer: 127,
     kernel_words_large: 5120,
     kernel_column_space: 8192,
+    kernel_instance_words: 1024,
+    kernel_instance_words_extended: 256,
     tram_size: 12288,
     tram_space: 16384,
     flash_size: 0x2_8000,
@@ -473,6 +483,18 @@ impl Chip {
         } else {
             self.limits.kernel_words_per_processor
         }
+    }
+
+    /// Whether `processor` has the large kernel memory (more columns than the others).
+    pub fn has_extended_kernels(&self, processor: u32) -> bool {
+        self.kernel_words_large > self.limits.kernel_words_per_processor
+            && self.kernel_words(processor) == self.kernel_words_large
+    }
+
+    /// Columns of the widest kernel memory of any processor.
+    pub fn kernel_words_max(&self) -> u32 {
+        self.kernel_words_large
+            .max(self.limits.kernel_words_per_processor)
     }
 
     /// Total kernel memory in bytes (izer's "Weight memory … out of" figure).

@@ -1,4 +1,4 @@
-//! The `inspect` report: per-layer shapes, operators, quantization and MAX78000 resources,
+//! The `inspect` report: per-layer shapes, operators, quantization and the chip's resources,
 //! with totals against the device limits. Serialisable to JSON and printable as a table.
 //!
 //! Owns the report's content and layout; it computes nothing about the device itself (the
@@ -63,7 +63,7 @@ pub struct TotalsReport {
     pub layers: usize,
     pub layers_limit: usize,
     pub params: usize,
-    /// Largest kernel-memory use of any processor (72-bit words).
+    /// Kernel-memory use of the fullest processor (72-bit words) and its memory's size.
     pub kernel_words_max: u32,
     pub kernel_words_limit: u32,
     pub kernel_words_total: u32,
@@ -135,7 +135,7 @@ fn layer_report(index: usize, node: &Node, res: &dev::LayerResources) -> LayerRe
     }
 }
 
-/// Build the report of a MAX78000 graph.
+/// Build the report of a graph placed on an ai8x chip.
 pub fn inspect_ai8x(graph: &Graph, warnings: Vec<String>) -> InspectReport {
     let chip = dev::chip_of(graph);
     let res = dev::graph_resources(graph, chip);
@@ -146,12 +146,13 @@ pub fn inspect_ai8x(graph: &Graph, warnings: Vec<String>) -> InspectReport {
         .enumerate()
         .map(|(i, n)| layer_report(i, n, &res[i]))
         .collect();
+    let (kernel_words_max, kernel_words_limit) = fullest(&t.kernel_words, &t.kernel_words_limit);
     let totals = TotalsReport {
         layers: t.layers,
         layers_limit: t.max_layers,
         params: graph.param_count(),
-        kernel_words_max: t.kernel_words.iter().copied().max().unwrap_or(0),
-        kernel_words_limit: t.kernel_words_limit,
+        kernel_words_max,
+        kernel_words_limit,
         kernel_words_total: t.kernel_words.iter().sum(),
         bias_bytes_max: t.bias_bytes.iter().copied().max().unwrap_or(0),
         bias_bytes_limit: t.bias_bytes_limit,
@@ -160,12 +161,27 @@ pub fn inspect_ai8x(graph: &Graph, warnings: Vec<String>) -> InspectReport {
     };
     InspectReport {
         arch: graph.arch.clone(),
-        device: "max78000",
+        device: chip.name,
         input_shape: graph.input.to_vec(),
         layers,
         totals,
         warnings,
     }
+}
+
+/// Use and size of the processor whose kernel memory is the fullest (the first on ties).
+fn fullest(used: &[u32], limit: &[u32]) -> (u32, u32) {
+    used.iter()
+        .zip(limit)
+        .map(|(&u, &l)| (u, l))
+        .reduce(|best, x| {
+            if u64::from(x.0) * u64::from(best.1) > u64::from(best.0) * u64::from(x.1) {
+                x
+            } else {
+                best
+            }
+        })
+        .unwrap_or((0, 0))
 }
 
 fn dims(v: &[usize]) -> String {

@@ -14,7 +14,8 @@ use std::collections::BTreeMap;
 /// Kernel memory after izer's greedy allocation: the owner of every column.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KernelMap {
-    width: usize,
+    /// Columns of each processor's kernel memory.
+    widths: Vec<usize>,
     owner: Vec<Vec<Option<NodeId>>>,
     /// First column of each layer's block (`None`: no weights or deduplicated).
     pub offsets: Vec<Option<u32>>,
@@ -42,12 +43,13 @@ impl KernelMap {
         self.owner.iter().map(last).max().unwrap_or(0) as u32
     }
 
-    /// izer's textual map: one row per processor, one character per column (`X` = free).
+    /// izer's textual map: one row per processor, one character per column of its memory
+    /// (`X` = free).
     pub fn render(&self) -> String {
         let width = if self.offsets.len() > 9 { 3 } else { 1 };
         let mut s = String::new();
-        for row in &self.owner {
-            for cell in row.iter().take(self.width) {
+        for (row, &columns) in self.owner.iter().zip(&self.widths) {
+            for cell in row.iter().take(columns) {
                 match cell {
                     Some(l) => s.push_str(&format!("{l:>width$}")),
                     None => s.push_str(&format!("{:>width$}", "X")),
@@ -57,19 +59,38 @@ impl KernelMap {
         }
         s
     }
+
+    fn free(&self, processor: u32, col: usize) -> bool {
+        self.owner[processor as usize][col].is_none()
+    }
 }
 
-/// Run izer's greedy kernel allocator (MAX78000, default options) over `graph`: layers whose
-/// input map is all 64 processors first, then the rest, each in layer order; each block starts
-/// at a multiple of 4 and must be free on every used processor. Layers with the same kernels,
-/// width and input map as an earlier layer (or a `weight_source` with the same map) reuse it.
+/// One layer's request to the allocator.
+struct Request<'a> {
+    layer: NodeId,
+    /// Columns needed on every used processor (izer `kern_len`).
+    span: usize,
+    /// Used input processors, ascending.
+    used: &'a [u32],
+    /// A depthwise layer on a chip with masked kernel writes: its block must stay inside one
+    /// kernel-memory instance.
+    one_instance: bool,
+}
+
+/// Run izer's greedy kernel allocator (default options, new kernel loader) over `graph`:
+/// layers whose input map is all 64 processors first, then the rest, each in layer order.
+/// A layer whose processors all have the large kernel memory is first tried from the top of
+/// that memory downwards; otherwise (or when that fails) each block starts at the lowest
+/// multiple of 4 free on every used processor. Layers with the same kernels, width and input
+/// map as an earlier layer (or a `weight_source` with the same map) reuse it.
 pub fn allocate_kernels(graph: &Graph, chip: &Chip) -> Result<KernelMap, LimitError> {
     let limits = &chip.limits;
-    let width = limits.kernel_words_per_processor as usize;
-    let shared = limits.processors_per_data_instance as usize;
+    let max_width = chip.kernel_words_max() as usize;
     let mut map = KernelMap {
-        width,
-        owner: vec![vec![None; width]; limits.processors as usize],
+        widths: (0..limits.processors)
+            .map(|p| chip.kernel_words(p) as usize)
+            .collect(),
+        owner: vec![vec![None; max_width]; limits.processors as usize],
         offsets: vec![None; graph.nodes.len()],
         reused: Vec::new(),
     };
@@ -94,49 +115,159 @@ pub fn allocate_kernels(graph: &Graph, chip: &Chip) -> Result<KernelMap, LimitEr
             continue;
         }
         let layout = geo.layout(chip);
-        let span = layout.span as usize;
-        let exhausted = |p: u32, offs: usize| LimitError {
-            layer,
-            key: "processors",
-            message: format!(
-                "kernel memory exhausted at processor {p}: {span} words needed from column {offs}, {width} per processor"
-            ),
-        };
         let used: Vec<u32> = geo.processors.iter().collect();
-        let Some(&first) = used.first() else { continue };
-        let mut offs = 0;
-        while offs < width && map.owner[first as usize][offs].is_some() {
-            offs += shared;
-            if offs + span > width {
-                return Err(exhausted(first, offs));
-            }
+        if used.is_empty() {
+            continue;
         }
-        'search: loop {
-            for &p in &used {
-                if let Some(i) =
-                    (offs..offs + span).find(|&i| i >= width || map.owner[p as usize][i].is_some())
-                {
-                    offs = (i + shared) & !(shared - 1);
-                    if offs + span > width {
-                        return Err(exhausted(p, offs));
-                    }
-                    continue 'search;
-                }
-            }
-            break;
-        }
+        let groups = graph.nodes[layer]
+            .annex
+            .get::<Placement>()
+            .map_or(1, |p| p.conv_groups);
+        let req = Request {
+            layer,
+            span: layout.span as usize,
+            used: &used,
+            one_instance: chip.features.weight_mask && groups > 1,
+        };
+        let offs = place(&map, chip, &req)?;
         map.offsets[layer] = Some(offs as u32);
         for pc in &layout.processors {
+            let width = map.widths[pc.processor as usize];
             for &c in &pc.columns {
                 let col = offs + c as usize;
                 if col >= width {
-                    return Err(exhausted(pc.processor, col));
+                    return Err(exhausted(&req, pc.processor, col, width));
                 }
                 map.owner[pc.processor as usize][col] = Some(layer);
             }
         }
     }
     Ok(map)
+}
+
+/// The first column of the block for `req`.
+fn place(map: &KernelMap, chip: &Chip, req: &Request) -> Result<usize, LimitError> {
+    let all_large = req.used.iter().all(|&p| chip.has_extended_kernels(p));
+    let small_instance = chip.kernel_instance_words_extended as usize;
+    if all_large
+        && (!req.one_instance || req.span <= small_instance)
+        && let Some(top) = search_down(map, chip, req)
+    {
+        let shared = chip.limits.processors_per_data_instance as usize;
+        return Ok((top + 1 - req.span) & !(shared - 1));
+    }
+    let offs = search_up(map, chip, req)?;
+    let last = req.used[req.used.len() - 1];
+    let width = map.widths[last as usize];
+    if offs + req.span > width {
+        return Err(exhausted(req, last, offs, width));
+    }
+    Ok(offs)
+}
+
+/// Mask of the kernel-memory instance izer consults for column `col`: the extension's small
+/// instances from the first large-only column on, the regular ones below.
+fn instance_mask(chip: &Chip, col: usize) -> usize {
+    let words = if col >= chip.limits.kernel_words_per_processor as usize {
+        chip.kernel_instance_words_extended
+    } else {
+        chip.kernel_instance_words
+    };
+    words as usize - 1
+}
+
+/// izer's upward search: from column 0 in steps of 4 on the first used processor, then the
+/// lowest multiple of 4 where `span` columns are free on every used processor.
+fn search_up(map: &KernelMap, chip: &Chip, req: &Request) -> Result<usize, LimitError> {
+    let shared = chip.limits.processors_per_data_instance as usize;
+    let max_width = chip.kernel_words_max() as usize;
+    let first = req.used[0];
+    let first_width = map.widths[first as usize];
+    let mut offs = 0;
+    while offs < max_width && !map.free(first, offs) {
+        offs += shared;
+        if offs + req.span > first_width {
+            return Err(exhausted(req, first, offs, first_width));
+        }
+    }
+    'search: loop {
+        for &p in req.used {
+            if req.one_instance {
+                let mask = instance_mask(chip, offs + 2);
+                if (offs + 1) & !mask != (offs + req.span) & !mask {
+                    offs = ((offs + mask) & !mask) - 1;
+                    let mask = instance_mask(chip, offs + 2);
+                    if (offs + 1) & !mask != (offs + req.span) & !mask {
+                        return Err(LimitError {
+                            layer: req.layer,
+                            key: "processors",
+                            message: format!(
+                                "depthwise kernels of {} words do not fit in one kernel memory instance",
+                                req.span
+                            ),
+                        });
+                    }
+                }
+            }
+            if offs + req.span > max_width {
+                return Err(exhausted(req, p, offs, map.widths[p as usize]));
+            }
+            if let Some(i) = (offs..offs + req.span).find(|&i| !map.free(p, i)) {
+                offs = (i + shared) & !(shared - 1);
+                let width = map.widths[p as usize];
+                if offs + req.span > width {
+                    return Err(exhausted(req, p, offs, width));
+                }
+                continue 'search;
+            }
+        }
+        let aligned = (offs + shared - 1) & !(shared - 1);
+        return Ok(aligned);
+    }
+}
+
+/// izer's downward search on processors that all have the large memory: the highest column
+/// `top` (stepping down by 4 on the first used processor, then to multiples of 4 below each
+/// conflict) such that columns `top + 1 − span ..= top` are free on every used processor.
+/// `None` when nothing fits above column 0 (izer then searches upwards).
+fn search_down(map: &KernelMap, chip: &Chip, req: &Request) -> Option<usize> {
+    let shared = chip.limits.processors_per_data_instance as usize;
+    let span = req.span.max(1);
+    let first = req.used[0];
+    let mut top = chip.kernel_words_max() as usize - 1;
+    while !map.free(first, top) {
+        top = top.checked_sub(shared)?;
+    }
+    'search: loop {
+        for &p in req.used {
+            if req.one_instance && top >= 1 {
+                let mask = instance_mask(chip, top);
+                if (top - 1) & !mask != top.checked_sub(span)? & !mask {
+                    top &= !mask;
+                }
+            }
+            let bottom = (top + 1).checked_sub(span)?;
+            if let Some(i) = (bottom..=top).rev().find(|&i| !map.free(p, i)) {
+                top = i.checked_sub(1)? & !(shared - 1);
+                if top + span > map.widths[p as usize] {
+                    return None;
+                }
+                continue 'search;
+            }
+        }
+        return Some(top);
+    }
+}
+
+fn exhausted(req: &Request, processor: u32, offs: usize, width: usize) -> LimitError {
+    LimitError {
+        layer: req.layer,
+        key: "processors",
+        message: format!(
+            "kernel memory exhausted at processor {processor}: {} words needed from column {offs}, {width} on this processor",
+            req.span
+        ),
+    }
 }
 
 /// Contents of kernel memory after allocation: per processor, the used columns (zero padding

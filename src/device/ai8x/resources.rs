@@ -1,5 +1,5 @@
 //! Resource use of a placed graph, for reports: per-layer kernel words, bias bytes and data
-//! memory, and network totals against the MAX78000 limits (including izer's bias allocation).
+//! memory, and network totals against the chip's limits (including izer's bias allocation).
 //!
 //! Owns the bias-memory allocator (placement and contents) and the data-memory size formulas. Must not decide whether
 //! a graph is valid (`check` turns overflows into errors) nor lay out kernels (`kernels`).
@@ -121,9 +121,13 @@ pub(super) fn bias_len(graph: &Graph, layer: NodeId, chip: &Chip) -> u32 {
     }
     let lead = place.output_processors.first().unwrap_or(0) % limits.processors_per_data_instance;
     let passes = limits.expansion(node.out_shape.channels).passes as u32;
-    // The MAX78000 needs one extra leading byte for a streaming first layer.
-    let stream_pad = u32::from(layer == 0 && place.streaming);
-    node.out_shape.channels as u32 + lead * passes + stream_pad
+    node.out_shape.channels as u32 + lead * passes + stream_pad(chip, layer, place)
+}
+
+/// The leading zero byte a streaming first layer's bias needs on chips without stream bias
+/// support (the MAX78000).
+fn stream_pad(chip: &Chip, layer: NodeId, place: &Placement) -> u32 {
+    u32::from(layer == 0 && place.streaming && !chip.features.stream_bias)
 }
 
 /// Bias memory after izer's allocation.
@@ -137,8 +141,9 @@ pub struct BiasMap {
     pub overflow: Option<NodeId>,
 }
 
-/// izer's bias allocator (MAX78000, `conv_groups` 1): identical bias vectors are stored once;
-/// the rest are sorted (stably) flatten layers first, then layers restricted to one quadrant by
+/// izer's bias allocator (`conv_groups` 1): identical bias vectors are stored once; the rest
+/// are sorted (stably) flatten layers first where the chip requires it
+/// ([`Features::flatten_bias_first`](super::chip::Features)), then layers restricted to one quadrant by
 /// `bias_group`, then by decreasing size, and each goes to the allowed quadrant with the least
 /// fill (the first on ties). Allowed quadrants are `bias_group`, else every quadrant that the
 /// network's input maps or the final output map touch.
@@ -174,8 +179,9 @@ pub fn allocate_bias(graph: &Graph, chip: &Chip) -> BiasMap {
         jobs.push((layer, allowed, len, node.flatten));
     }
     let max = limits.bias_bytes_per_quadrant as i64;
+    let flatten_first = chip.features.flatten_bias_first;
     jobs.sort_by_key(|(_, allowed, len, flatten)| match () {
-        _ if *flatten => -1,
+        _ if *flatten && flatten_first => -1,
         _ if allowed.len() == 1 => 0,
         _ => max - i64::from(*len),
     });
@@ -216,8 +222,7 @@ pub fn bias_image(graph: &Graph, chip: &Chip, map: &BiasMap) -> Vec<Vec<u8>> {
         };
         let lead = p.output_processors.first().unwrap_or(0) % limits.processors_per_data_instance;
         let passes = limits.expansion(node.out_shape.channels).passes as u32;
-        let stream_pad = u32::from(layer == 0 && p.streaming);
-        let start = (offs + lead * passes + stream_pad) as usize;
+        let start = (offs + lead * passes + stream_pad(chip, layer, p)) as usize;
         let quadrant = &mut image[q as usize];
         for (i, &b) in bias.iter().enumerate() {
             if let Some(slot) = quadrant.get_mut(start + i) {
@@ -235,9 +240,10 @@ pub struct Totals {
     pub max_layers: usize,
     /// Kernel words written per processor, summed over layers (shared kernels counted once).
     pub kernel_words: Vec<u32>,
-    pub kernel_words_limit: u32,
+    /// Kernel-memory columns of each processor.
+    pub kernel_words_limit: Vec<u32>,
     /// One past the highest kernel column used after izer's greedy allocation, or `None`
-    /// when the allocation fails.
+    /// when the allocation fails (a block does not fit its processors' memories).
     pub kernel_high_water: Option<u32>,
     pub weight_bytes: u32,
     pub weight_bytes_limit: u32,
@@ -250,14 +256,12 @@ impl Totals {
     /// Whether everything fits.
     pub fn fits(&self) -> bool {
         self.layers <= self.max_layers
-            && self
-                .kernel_high_water
-                .is_some_and(|h| h <= self.kernel_words_limit)
+            && self.kernel_high_water.is_some()
             && self.bias_bytes.iter().all(|&b| b <= self.bias_bytes_limit)
     }
 }
 
-/// Totals of `graph` against `limits`.
+/// Totals of `graph` against the chip's limits.
 pub fn totals(graph: &Graph, chip: &Chip) -> Totals {
     let limits = &chip.limits;
     let mut kernel_words = vec![0; limits.processors as usize];
@@ -280,10 +284,12 @@ pub fn totals(graph: &Graph, chip: &Chip) -> Totals {
         layers: graph.nodes.len(),
         max_layers: limits.max_layers,
         kernel_words,
-        kernel_words_limit: limits.kernel_words_per_processor,
+        kernel_words_limit: (0..limits.processors)
+            .map(|p| chip.kernel_words(p))
+            .collect(),
         kernel_high_water: alloc.ok().map(|m| m.high_water()),
         weight_bytes,
-        weight_bytes_limit: limits.kernel_memory_bytes(),
+        weight_bytes_limit: chip.kernel_memory_bytes(),
         bias_bytes: allocate_bias(graph, chip).fill,
         bias_bytes_limit: limits.bias_bytes_per_quadrant,
     }

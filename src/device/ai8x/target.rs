@@ -105,9 +105,10 @@ impl KnownAnswer for SampleOutput {
         outputs: &[Array3<i64>],
         izer: &IzerOptions,
     ) -> Result<String, TargetError> {
-        Ok(super::render_sample_output(&Self::words(
-            graph, outputs, izer,
-        )?))
+        Ok(super::render_sample_output(
+            super::chip_of(graph),
+            &Self::words(graph, outputs, izer)?,
+        ))
     }
 
     fn compare(

@@ -58,7 +58,7 @@ pub fn ai8x_project(
         ),
         (
             "sampleoutput.h".to_string(),
-            dev::render_sample_output(&words),
+            dev::render_sample_output(dev::chip_of(graph), &words),
         ),
     ];
     if !opts.headers_only {

@@ -9,14 +9,17 @@
 use super::EmitError;
 use crate::device::ai8x::c_define;
 use crate::device::ai8x::{
-    Chip, allocate_bias, allocate_kernels, bias_image, chip_of, kernel_base, kernel_image,
+    Chip, KernelImage, allocate_bias, allocate_kernels, bias_image, chip_of, kernel_base,
+    kernel_image,
 };
 use crate::ir::Graph;
 use std::fmt::Write;
 
 /// Kernel memory as izer's new kernel loader writes it (`--mexpress`): one chunk per run of
-/// consecutive used columns of a processor, processors 0…63 in order. Each chunk is its
-/// mexpress address (`processor base + 4·first column`) and its columns' bytes `B[0..9]`
+/// consecutive used columns of a processor, processors 0…63 in order, columns ascending (a
+/// run may cross the boundary of two kernel-memory instances: their columns are contiguous
+/// in the address space). Each chunk is its mexpress address (`processor base + 4·first
+/// column`, the processor base from the chip's map) and its columns' bytes `B[0..9]`
 /// packed big-endian into 32-bit words (a final partial word left-aligned); its length word
 /// in `KERNELS` is the number of data words.
 pub fn kernel_memory(graph: &Graph) -> Result<Vec<(u32, Vec<u32>)>, EmitError> {
@@ -26,6 +29,11 @@ pub fn kernel_memory(graph: &Graph) -> Result<Vec<(u32, Vec<u32>)>, EmitError> {
 fn kernel_chunks(graph: &Graph, chip: &Chip) -> Result<Vec<(u32, Vec<u32>)>, EmitError> {
     let map = allocate_kernels(graph, chip)?;
     let image = kernel_image(graph, chip, &map).map_err(EmitError::NoWeights)?;
+    Ok(chunks_of(&image, chip))
+}
+
+/// The chunks of a filled kernel memory (see [`kernel_memory`]).
+fn chunks_of(image: &KernelImage, chip: &Chip) -> Vec<(u32, Vec<u32>)> {
     let mut chunks = Vec::new();
     for (p, columns) in image.columns.iter().enumerate() {
         let base = kernel_base(chip, p as u32);
@@ -48,7 +56,7 @@ fn kernel_chunks(graph: &Graph, chip: &Chip) -> Result<Vec<(u32, Vec<u32>)>, Emi
             chunks.push((base + 4 * first, pack_be(&data)));
         }
     }
-    Ok(chunks)
+    chunks
 }
 
 /// Bytes into 32-bit words, first byte in bits 31–24; a partial last word is left-aligned.
@@ -95,7 +103,8 @@ pub fn weights_h(graph: &Graph) -> Result<String, EmitError> {
     let mut s = String::new();
     let _ = write!(
         s,
-        "// MAX78000 kernel and bias memory of `{}`, written by qtool {}\n\n",
+        "// {} kernel and bias memory of `{}`, written by qtool {}\n\n",
+        chip_of(graph).part,
         graph.arch,
         env!("CARGO_PKG_VERSION")
     );
@@ -124,5 +133,30 @@ mod tests {
     fn big_endian_packing_left_aligns_the_tail() {
         let bytes: Vec<u8> = (1..=9).collect();
         assert_eq!(pack_be(&bytes), vec![0x01020304, 0x05060708, 0x0900_0000]);
+    }
+
+    #[test]
+    fn max78002_chunks_address_the_extended_kernel_memory() {
+        use crate::device::ai8x::{MAX78000, MAX78002};
+        use std::collections::BTreeMap;
+        // mnist on the MAX78002 (golden weights.h): processor 0 holds layer 4 in columns
+        // 128–145 and layer 0 in columns 5060–5119 of its large memory.
+        let mut columns = vec![BTreeMap::new(); 64];
+        for c in (128..146).chain(5060..5120) {
+            columns[0].insert(c, vec![0u8; 9]);
+        }
+        columns[17].insert(3, vec![0u8; 9]);
+        let image = KernelImage { columns };
+        let chunks: Vec<(u32, usize)> = chunks_of(&image, &MAX78002)
+            .iter()
+            .map(|(a, w)| (*a, w.len()))
+            .collect();
+        assert_eq!(
+            chunks,
+            vec![(0x5140_0200, 0x29), (0x5140_4f10, 0x87), (0x5242_000c, 3)]
+        );
+        let on_78000 = chunks_of(&image, &MAX78000);
+        assert_eq!(on_78000[0].0, 0x5018_0200);
+        assert_eq!(on_78000[2].0, 0x5058_400c);
     }
 }

@@ -255,7 +255,7 @@ fn render_lays_out_eight_words_per_line() {
         .chain(1..=6)
         .chain([0])
         .collect();
-    let text = render_sample_output(&words);
+    let text = render_sample_output(&crate::device::ai8x::MAX78000, &words);
     let body = &text[text.find("#define").unwrap()..];
     assert_eq!(
         body,
