@@ -384,7 +384,10 @@ mod tests {
         for (q, l) in loads.iter().enumerate() {
             let p = 4 * q as u32;
             assert_eq!(l.name, format!("SAMPLE_INPUT_{p}"));
-            assert_eq!(Some(l.address), data_address(&crate::device::ai8x::MAX78000, p, 0, 0));
+            assert_eq!(
+                Some(l.address),
+                data_address(&crate::device::ai8x::MAX78000, p, 0, 0)
+            );
             assert_eq!(
                 l.channels,
                 [(4 * q, 4 * q + 3), (36 + 4 * q, 36 + 4 * q + 3)]
