@@ -18,7 +18,7 @@ use assert_cmd::Command;
 use qtool::device::ai8x::{ChipId, MAX78002, allocate_kernels, check_graph, describe};
 use std::path::{Path, PathBuf};
 
-/// The golden networks: folder, the one-line names of their files.
+/// The MAX78002 networks with izer golden projects (folders of `ai87/`).
 const NETS: [&str; 3] = ["mnist", "cifar-10", "kws20_v3_1"];
 
 /// The network's reference folder, or `None` (said loudly) without `../shared`.
@@ -93,7 +93,10 @@ fn check_headers(net: &str) {
             );
         }
         let text = std::fs::read_to_string(ours.join(f)).unwrap();
-        assert!(text.contains("MAX78002"), "{net}/{f}: header names the chip");
+        assert!(
+            text.contains("MAX78002"),
+            "{net}/{f}: header names the chip"
+        );
     }
 }
 
@@ -162,7 +165,11 @@ fn layer_descriptions_match_izer_cnn_c() {
             .collect();
         let (built, _) = load(&dir);
         check_graph(&built.graph).unwrap_or_else(|e| panic!("{net}: {e}"));
-        let ours: Vec<String> = (built.graph.nodes.iter().enumerate())
+        let ours: Vec<String> = built
+            .graph
+            .nodes
+            .iter()
+            .enumerate()
             .map(|(i, n)| describe(i, n))
             .collect();
         assert_eq!(ours, golden, "{net}");
@@ -174,7 +181,11 @@ fn comment_shapes(line: &str) -> (Vec<usize>, Vec<usize>) {
     let dims = |s: &str| -> Vec<usize> { s.split('x').map(|d| d.parse().unwrap()).collect() };
     let body = line.split_once(": ").unwrap().1;
     let input = body.split([',', ' ']).next().unwrap();
-    let output = body.rsplit(", ").next().unwrap().trim_end_matches(" output");
+    let output = body
+        .rsplit(", ")
+        .next()
+        .unwrap()
+        .trim_end_matches(" output");
     (dims(input), dims(output))
 }
 

@@ -116,7 +116,11 @@ fn expect_passes_on_golden_and_fails_on_a_flipped_bit() {
         let expected = words[3] ^ 1;
         words[3] = expected;
         let flipped = dir.path().join(format!("{name}.h"));
-        std::fs::write(&flipped, qtool::device::ai8x::render_sample_output(&qtool::device::ai8x::MAX78000, &words)).unwrap();
+        std::fs::write(
+            &flipped,
+            qtool::device::ai8x::render_sample_output(&qtool::device::ai8x::MAX78000, &words),
+        )
+        .unwrap();
         let bad = sim_expect(&yaml, &ckpt, &sample, &flags, &flipped);
         let err = String::from_utf8_lossy(&bad.stderr);
         assert_eq!(bad.status.code(), Some(1), "{name}: {err}");

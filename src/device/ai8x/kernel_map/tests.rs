@@ -1,9 +1,9 @@
 //! The greedy allocator and deduplication on tiny graphs.
 
 use super::allocate_kernels;
-use crate::device::ai8x::{MAX78000, MAX78002};
 use crate::device::ai8x::placement::ProcessorMask;
 use crate::device::ai8x::testutil::{conv2d, graph, place};
+use crate::device::ai8x::{MAX78000, MAX78002};
 
 #[test]
 fn allocator_stacks_overlapping_layers_and_shares_disjoint_ones() {
@@ -52,7 +52,10 @@ fn max78002_layers_on_large_processors_fill_the_extension_from_the_top() {
     place(&mut d).processors = ProcessorMask(1 | 1 << 16);
     let g = graph(vec![a, b, c, d]);
     let map = allocate_kernels(&g, &MAX78002).unwrap();
-    assert_eq!(map.offsets, vec![Some(5060), Some(5044), Some(0), Some(5036)]);
+    assert_eq!(
+        map.offsets,
+        vec![Some(5060), Some(5044), Some(0), Some(5036)]
+    );
     assert_eq!(map.owner(0, 5119), Some(0));
     assert_eq!(map.owner(16, 5043), Some(3));
     assert_eq!(map.high_water(), 5120);
