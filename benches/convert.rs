@@ -5,9 +5,9 @@
 //! (target: < 30 ms, ≥ 200× faster).
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use qtool::device::ai8x::ChipId;
 use qtool::emit::ai8x::ProjectOptions;
 use qtool::emit::ai8x::{ConvertOptions, ai8x_project};
-use qtool::device::ai8x::ChipId;
 use qtool::netdesc::ai8x::{LoadRequest, load_for};
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -37,7 +37,10 @@ fn bench(c: &mut Criterion) {
     };
     for (name, chip) in [
         ("convert mnist (files in, project out)", ChipId::Max78000),
-        ("convert mnist for max78002 (files in, project out)", ChipId::Max78002),
+        (
+            "convert mnist for max78002 (files in, project out)",
+            ChipId::Max78002,
+        ),
     ] {
         c.bench_function(name, |b| {
             b.iter(|| {

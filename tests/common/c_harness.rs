@@ -240,6 +240,15 @@ pub fn main_calls(project_dir: &Path) -> Result<Vec<String>, String> {
 /// application of a `--riscv` project (its `asm volatile("wfi")` assembles to a no-op on the
 /// host, so its wait spins until the stand-in interrupt), whose `main.c` is the Arm loader.
 pub fn main_calls_of(project_dir: &Path, main_file: &str) -> Result<Vec<String>, String> {
+    main_calls_on(project_dir, main_file, HarnessChip::Max78000)
+}
+
+/// [`main_calls_of`] with `chip`'s accelerator window mapped.
+pub fn main_calls_on(
+    project_dir: &Path,
+    main_file: &str,
+    chip: HarnessChip,
+) -> Result<Vec<String>, String> {
     let main_c = required_file(project_dir, main_file)?;
     let c = harness_dir();
     let tmp = tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?;
@@ -249,6 +258,7 @@ pub fn main_calls_of(project_dir: &Path, main_file: &str) -> Result<Vec<String>,
     let mut exclude = std::ffi::OsString::from("-finstrument-functions-exclude-file-list=");
     exclude.push(c.as_os_str());
     exclude.push("/");
+    args.extend(chip.defines().iter().map(Into::into));
     args.extend([
         "-fno-builtin".into(),
         "-finstrument-functions".into(),
@@ -600,6 +610,11 @@ pub fn assert_same_registers(golden_dir: &Path, ours_dir: &Path) {
 /// Panics unless `main.c` of both folders makes the same calls, and `main_riscv.c` too where
 /// the golden folder has one (skips loudly without `gcc`).
 pub fn assert_same_calls(golden_dir: &Path, ours_dir: &Path) {
+    assert_same_calls_on(golden_dir, ours_dir, HarnessChip::Max78000)
+}
+
+/// [`assert_same_calls`] with `chip`'s accelerator window mapped.
+pub fn assert_same_calls_on(golden_dir: &Path, ours_dir: &Path, chip: HarnessChip) {
     if !gcc_available() {
         return;
     }
@@ -608,8 +623,9 @@ pub fn assert_same_calls(golden_dir: &Path, ours_dir: &Path) {
             continue;
         }
         let golden =
-            main_calls_of(golden_dir, file).unwrap_or_else(|e| panic!("golden {file}: {e}"));
-        let ours = main_calls_of(ours_dir, file).unwrap_or_else(|e| panic!("ours {file}: {e}"));
+            main_calls_on(golden_dir, file, chip).unwrap_or_else(|e| panic!("golden {file}: {e}"));
+        let ours =
+            main_calls_on(ours_dir, file, chip).unwrap_or_else(|e| panic!("ours {file}: {e}"));
         if let Err(e) = compare_calls(&golden, &ours) {
             panic!(
                 "{file} call sequences differ\n  golden: {}\n  ours:   {}\n{e}",
@@ -672,15 +688,4 @@ pub fn compile_objects(project_dir: &Path, files: &[&str]) -> Result<(), String>
         run_gcc(&args, &format!("{} of {}", file, project_dir.display()))?;
     }
     Ok(())
-}
-
-/// Whether the harness backs `addr` with memory (its accelerator window, `HARNESS_ACCEL_END`
-/// in `tests/c/harness.h`), so that a project addressing it can run.
-pub fn harness_maps(addr: u32) -> bool {
-    let header = std::fs::read_to_string(harness_dir().join("harness.h")).unwrap_or_default();
-    let end = header.lines().find_map(|l| {
-        let v = l.strip_prefix("#define HARNESS_ACCEL_END ")?.trim();
-        u64::from_str_radix(v.trim_end_matches("UL").trim_start_matches("0x"), 16).ok()
-    });
-    end.is_some_and(|end| u64::from(addr) < end)
 }

@@ -166,46 +166,6 @@ pub fn load_reference_on(
     (built, input)
 }
 
-/// izer's command line `cmd` (a golden `CMD.txt`'s first line) as `qtool` arguments: paths
-/// mapped into the reference folder `net_dir`, the output under `out`, `--sample-input` added
-/// (the `.npy` in `net_dir`) where izer used its default.
-pub fn izer_command_args(cmd: &str, net_dir: &Path, out: &Path) -> Vec<String> {
-    let words: Vec<&str> = cmd.split_whitespace().collect();
-    assert_eq!(words[0], "ai8xize.py");
-    let local = |w: &str| {
-        let name = Path::new(w).file_name().unwrap();
-        net_dir.join(name).display().to_string()
-    };
-    let mut args = vec!["convert".to_string(), "-q".to_string()];
-    let mut i = 1;
-    let mut sample = false;
-    while i < words.len() {
-        let w = words[i];
-        match w {
-            "--checkpoint-file" | "--config-file" | "--sample-input" => {
-                sample |= w == "--sample-input";
-                args.extend([w.to_string(), local(words[i + 1])]);
-                i += 1;
-            }
-            "--test-dir" => {
-                args.extend([w.to_string(), out.display().to_string()]);
-                i += 1;
-            }
-            _ => args.push(w.to_string()),
-        }
-        i += 1;
-    }
-    if !sample {
-        let npy = std::fs::read_dir(net_dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .find(|p| p.extension().is_some_and(|e| e == "npy"))
-            .unwrap();
-        args.extend(["--sample-input".to_string(), npy.display().to_string()]);
-    }
-    args
-}
-
 /// stdout of a successful command parsed as JSON (panics with stderr otherwise).
 pub fn success_json(out: &std::process::Output) -> serde_json::Value {
     assert!(
@@ -318,4 +278,3 @@ pub fn fails_cleanly(args: &[&str], needles: &[&str]) {
         assert!(err.contains(n), "`{n}` missing from: {err}");
     }
 }
-

@@ -418,7 +418,7 @@ fn main_fn(s: &mut String, graph: &Graph, opts: &ProjectOptions, bits: u32, core
     } else {
         inference(s, opts.fifo, core, &clock);
     }
-    clock.to_loading(s, "  ");
+    clock.switch_to_loading(s, "  ");
     main_epilogue(s, opts, bits, core, &clock);
 }
 
@@ -488,7 +488,7 @@ fn inference(s: &mut String, fifo: bool, core: Core, clock: &ClockPlan) {
     if !fifo {
         s.push_str("  load_input(); // Sample input into data memory\n");
     }
-    clock.to_inference(s, "  ");
+    clock.switch_to_inference(s, "  ");
     s.push_str("  cnn_start(); // Run the network\n");
     if fifo {
         s.push_str("  load_input(); // Sample input through the FIFOs\n");

@@ -81,7 +81,10 @@ impl Checker<'_> {
         let lim = self.limits;
         let (i, node) = (l.index, l.node);
         if let Some(p) = node.pool {
-            if p.dilation.iter().any(|&d| d == 0 || d > lim.max_pool_dilation) {
+            if p.dilation
+                .iter()
+                .any(|&d| d == 0 || d > lim.max_pool_dilation)
+            {
                 let [dh, dw] = p.dilation;
                 let max = lim.max_pool_dilation;
                 self.push(

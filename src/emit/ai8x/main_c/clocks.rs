@@ -120,14 +120,14 @@ impl ClockPlan {
     }
 
     /// Before `cnn_start()`: the inference clock, where it differs from the loading clock.
-    pub(super) fn to_inference(&self, s: &mut String, indent: &str) {
+    pub(super) fn switch_to_inference(&self, s: &mut String, indent: &str) {
         if self.switches() {
             self.select(s, indent, self.run_divider, "for the inference");
         }
     }
 
     /// After the inference: back to the loading clock, where they differ.
-    pub(super) fn to_loading(&self, s: &mut String, indent: &str) {
+    pub(super) fn switch_to_loading(&self, s: &mut String, indent: &str) {
         if self.switches() {
             self.select(s, indent, self.load_divider, "again after the inference");
         }
@@ -167,7 +167,7 @@ mod tests {
         let mut s = String::new();
         plan.core_clock(&mut s);
         plan.cnn_enable(&mut s);
-        plan.to_inference(&mut s, "  ");
+        plan.switch_to_inference(&mut s, "  ");
         plan.pll_off(&mut s);
         assert!(s.contains("100 MHz internal primary oscillator"));
         assert!(s.contains(
@@ -189,12 +189,12 @@ mod tests {
             "cnn_enable(MXC_S_GCR_PCLKDIV_CNNCLKSEL_IPLL, MXC_S_GCR_PCLKDIV_CNNCLKDIV_DIV4);"
         ));
         s.clear();
-        plan.to_inference(&mut s, "  ");
+        plan.switch_to_inference(&mut s, "  ");
         assert!(
             s.contains("| MXC_S_GCR_PCLKDIV_CNNCLKDIV_DIV1 | MXC_S_GCR_PCLKDIV_CNNCLKSEL_IPLL;")
         );
         s.clear();
-        plan.to_loading(&mut s, "    ");
+        plan.switch_to_loading(&mut s, "    ");
         assert!(s.starts_with("    // CNN clock: PLL clock, 200 MHz, divided by 4"));
         assert!(
             s.contains("| MXC_S_GCR_PCLKDIV_CNNCLKDIV_DIV4 | MXC_S_GCR_PCLKDIV_CNNCLKSEL_IPLL;")

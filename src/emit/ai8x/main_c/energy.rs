@@ -75,14 +75,14 @@ pub(super) fn inference(s: &mut String, fifo: bool, clock: &ClockPlan) {
     if !fifo {
         s.push_str("    load_input();\n");
     }
-    clock.to_inference(s, "    ");
+    clock.switch_to_inference(s, "    ");
     s.push_str("    cnn_start();\n");
     if fifo {
         s.push_str("    load_input();\n");
     }
     // The SDK's sleep call on either core, as izer writes it.
     s.push_str("    while (cnn_time == 0)\n      MXC_LP_EnterSleepMode();\n");
-    clock.to_loading(s, "    ");
+    clock.switch_to_loading(s, "    ");
     s.push_str("  }\n  CNN_COMPLETE;\n\n");
 }
 
