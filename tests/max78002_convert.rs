@@ -5,13 +5,14 @@
 //!
 //! * every project file is written, for the MAX78002 (`TARGET := MAX78002`, no MAX78000 text),
 //!   and the generated C compiles on the host against the SDK stand-in in `tests/c/sdk_stub`
-//!   (object files only: `main.c`, `cnn.c`, `softmax.c`, and `main_riscv.c` with `--riscv`);
+//!   (`main.c`, `cnn.c`, `softmax.c`, and `main_riscv.c` with `--riscv`), and runs there:
+//!   `cnn.c` in the register harness with the MAX78002's window mapped, `main()` through the
+//!   calls harness to a passing known-answer check;
 //! * where izer's output is kept (`golden/`: mnist, cifar-10, kws20_v3_1), against it: the C
 //!   statements of `main.c` (comments and layout aside; the clock and PLL set-up included),
 //!   the operation and memory summary of `main.c` and `cnn.h` character for character, every
 //!   code line of the golden `cnn.h`, the Makefile's `TARGET` and `BOARD`, the softmax entry
-//!   points; and, once the host harness maps the MAX78002's accelerator window, the calls
-//!   `main()` makes.
+//!   points, and the calls `main()` makes.
 
 mod common;
 
@@ -183,6 +184,7 @@ fn check_project(network: &str, ours: &Path, riscv: bool) {
     if let Err(e) = c_harness::compile_objects(ours, sources) {
         panic!("{network}: {e}");
     }
+    run_in_harness(network, ours, riscv);
 }
 
 /// Against izer's own project for the network.
@@ -248,6 +250,34 @@ fn check_golden(network: &str, golden: &Path, ours: &Path) {
         }
     }
     c_harness::assert_same_calls_on(golden, ours, c_harness::HarnessChip::Max78002);
+}
+
+/// Our project runs on the host: `cnn.c` in the register harness (the MAX78002 window
+/// mapped), and `main()` (the RISC-V application's too) through the calls harness to izer's
+/// known-answer check, which passes.
+fn run_in_harness(network: &str, ours: &Path, riscv: bool) {
+    if !c_harness::gcc_available() {
+        return;
+    }
+    let chip = c_harness::HarnessChip::Max78002;
+    if let Err(e) = c_harness::register_run_on(ours, chip) {
+        panic!("{network}: cnn.c in the register harness: {e}");
+    }
+    let mains: &[&str] = if riscv {
+        &["main.c", "main_riscv.c"]
+    } else {
+        &["main.c"]
+    };
+    for main in mains {
+        let calls = c_harness::main_calls_on(ours, main, chip)
+            .unwrap_or_else(|e| panic!("{network}/{main} in the calls harness: {e}"));
+        if *main != "main.c" || !riscv {
+            assert!(
+                calls.iter().any(|c| c.contains("*** PASS ***")),
+                "{network}/{main}: no PASS in {calls:?}"
+            );
+        }
+    }
 }
 
 fn check(network: &str) {
