@@ -8,7 +8,7 @@ use std::path::PathBuf;
 /// `--device NAME`: the target accelerator, looked up in the device registry.
 #[derive(Debug, Args)]
 pub struct DeviceFlag {
-    /// Target device (`max78000`, `gti`).
+    /// Target device (`max78000`, `max78002`, `gti`).
     #[arg(long, value_name = "NAME", default_value = DEFAULT_DEVICE)]
     pub device: String,
     /// The chip of a device family (`--device gti`: 2801, 2803 or 5801).

@@ -82,7 +82,7 @@ fn parse_int(s: &str) -> Result<u32, String> {
 pub struct ConvertArgs {
     #[command(flatten)]
     pub net: QuantizedNetwork,
-    /// Sample input `.npy` for the known-answer test (required for max78000).
+    /// Sample input `.npy` for the known-answer test (required for max78000 and max78002).
     #[arg(long, value_name = "NPY")]
     pub sample_input: Option<PathBuf>,
     /// Class names, one `ID NAME` line each, packaged as the model's labels file (gti;

@@ -88,7 +88,7 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Input normalization: ai8x ([-1, 127/128]), gti ([0, 31]) or unit ([0, 1]) (default:
-    /// the device's input, ai8x for max78000, gti for gti).
+    /// the device's input, ai8x for max78000 and max78002, gti for gti).
     #[arg(long, value_parser = parse_normalization)]
     pub normalization: Option<Normalization>,
     /// Augmentation: random crop after padding each side by this many pixels.
